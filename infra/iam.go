@@ -1,0 +1,154 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// PolicyDocument is an IAM policy. Documents are built by the pure functions below and
+// serialised with json.Marshal; tests pin them as golden files.
+type PolicyDocument struct {
+	Version   string            `json:"Version"`
+	Statement []PolicyStatement `json:"Statement"`
+}
+
+// PolicyStatement is one IAM statement.
+type PolicyStatement struct {
+	Sid       string                       `json:"Sid,omitempty"`
+	Effect    string                       `json:"Effect"`
+	Principal map[string]string            `json:"Principal,omitempty"`
+	Action    []string                     `json:"Action"`
+	Resource  []string                     `json:"Resource,omitempty"`
+	Condition map[string]map[string]string `json:"Condition,omitempty"`
+}
+
+// UnscopedActions is the allowlist of actions AWS does not scope to resources; they are the only
+// actions that may appear with Resource "*", and each stands alone in its statement.
+var UnscopedActions = map[string]string{
+	"ecr:GetAuthorizationToken": "ECR authorization tokens are account-wide; the action has no resource type",
+	"cloudwatch:PutMetricData":  "CloudWatch metrics have no ARN; the statement is narrowed by the cloudwatch:namespace condition",
+}
+
+// JSON serialises a policy document.
+func (d PolicyDocument) JSON() (string, error) {
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// Platform holds the account facts resolved once per run.
+type Platform struct {
+	Partition string
+	Region    string
+	AccountID string
+}
+
+func (p Platform) arn(service, region, account, resource string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", p.Partition, service, region, account, resource)
+}
+
+// ServiceAssumeRolePolicy lets an AWS service assume a role, only on behalf of this account.
+func ServiceAssumeRolePolicy(service, accountID string) PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": service},
+		Action:    []string{"sts:AssumeRole"},
+		Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": accountID}},
+	}}}
+}
+
+// ImageRef is a parsed ECR image reference.
+type ImageRef struct {
+	URI        string
+	Account    string
+	Region     string
+	Repository string
+}
+
+// ParseImage parses an ECR image URI (the format validated for models.<name>.image.uri and
+// returned by sagemaker.GetPrebuiltEcrImage).
+func ParseImage(uri string) (ImageRef, error) {
+	m := reECRImage.FindStringSubmatch(uri)
+	if m == nil {
+		return ImageRef{}, fmt.Errorf("image %q is not an ECR image URI", uri)
+	}
+	return ImageRef{URI: uri, Account: m[1], Region: m[2], Repository: m[4]}, nil
+}
+
+// S3Object is a parsed s3://bucket/key URL.
+type S3Object struct{ Bucket, Key string }
+
+// ParseS3URL parses a model artifact URL.
+func ParseS3URL(url string) (S3Object, error) {
+	m := reS3ModelURL.FindStringSubmatch(url)
+	if m == nil {
+		return S3Object{}, fmt.Errorf("%q is not an s3://bucket/key.tar.gz URL", url)
+	}
+	return S3Object{Bucket: m[1], Key: m[2]}, nil
+}
+
+// ModelExecutionPolicy allows a SageMaker model exactly what it needs: read its artifact, pull
+// its image, write its endpoint's logs and metrics.
+func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, artifact S3Object) PolicyDocument {
+	logGroup := "log-group:/aws/sagemaker/Endpoints/" + endpointName
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+		{
+			Sid:      "ReadModelArtifact",
+			Effect:   "Allow",
+			Action:   []string{"s3:GetObject"},
+			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
+		},
+		{
+			Sid:      "PullModelImage",
+			Effect:   "Allow",
+			Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
+			Resource: []string{p.arn("ecr", image.Region, image.Account, "repository/"+image.Repository)},
+		},
+		{
+			Sid:      "EcrAuthorizationToken",
+			Effect:   "Allow",
+			Action:   []string{"ecr:GetAuthorizationToken"},
+			Resource: []string{"*"},
+		},
+		{
+			Sid:      "WriteEndpointLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+			Resource: []string{p.arn("logs", p.Region, p.AccountID, logGroup), p.arn("logs", p.Region, p.AccountID, logGroup+":log-stream:*")},
+		},
+		{
+			Sid:       "PublishEndpointMetrics",
+			Effect:    "Allow",
+			Action:    []string{"cloudwatch:PutMetricData"},
+			Resource:  []string{"*"},
+			Condition: map[string]map[string]string{"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
+		},
+	}}
+}
+
+// InvokeEndpointsPolicy lets API Gateway invoke exactly the given endpoints (stable and canary).
+func InvokeEndpointsPolicy(endpointARNs []string) PolicyDocument {
+	arns := slices.Clone(endpointARNs)
+	sort.Strings(arns)
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Sid:      "InvokeStageEndpoints",
+		Effect:   "Allow",
+		Action:   []string{"sagemaker:InvokeEndpoint"},
+		Resource: arns,
+	}}}
+}
+
+// APIGatewayLoggingPolicy lets API Gateway write execution and access logs in this region
+// (the role behind the per-account apigateway.Account setting).
+func APIGatewayLoggingPolicy(p Platform) PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Sid:    "WriteApiGatewayLogs",
+		Effect: "Allow",
+		Action: []string{
+			"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
+			"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents",
+		},
+		Resource: []string{p.arn("logs", p.Region, p.AccountID, "log-group:*")},
+	}}}
+}

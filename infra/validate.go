@@ -1,0 +1,431 @@
+package infra
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// BuiltinAlgorithms are the SageMaker built-in algorithm repositories that serve real-time
+// inference and that config may name in models.<name>.image.algorithm.
+var BuiltinAlgorithms = []string{
+	"blazingtext", "factorization-machines", "forecasting-deepar", "image-classification",
+	"ipinsights", "kmeans", "knn", "lda", "linear-learner", "ntm", "object-detection",
+	"object2vec", "pca", "randomcutforest", "sagemaker-xgboost", "semantic-segmentation", "seq2seq",
+}
+
+var (
+	reModelName    = regexp.MustCompile(`^[a-z][a-zA-Z0-9]{0,23}$`)
+	reS3ModelURL   = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\s]+\.tar\.gz)$`)
+	reECRImage     = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*)(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	reImageTag     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	reInstanceType = regexp.MustCompile(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
+	reEnvName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+	reEndpointName = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
+	reStageName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	reRoutePath    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	reAccessName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	reOrigin       = regexp.MustCompile(`^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
+	reAPIKeyValue  = regexp.MustCompile(`^[A-Za-z0-9]{20,128}$`)
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+var serverlessMemory = []int{1024, 2048, 3072, 4096, 5120, 6144}
+
+// problems collects validation errors; every message names the key path and the fix.
+type problems []error
+
+func (p *problems) add(path, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", keyPath(path), fmt.Sprintf(format, args...)))
+}
+
+// Validate checks the decoded, defaulted configuration and reports every problem at once.
+func (c *StackConfig) Validate() error {
+	var p problems
+	c.validateModels(&p)
+	c.validateAPI(&p)
+	c.validateAccess(&p)
+	c.validateCanary(&p)
+	c.validateTags(&p)
+	if len(p) > 0 {
+		return configError(p)
+	}
+	return nil
+}
+
+func (c *StackConfig) validateModels(p *problems) {
+	if len(c.Models) == 0 {
+		p.add(KeyModels, "declare at least one model (e.g. ratings)")
+	}
+	for _, name := range sortedKeys(c.Models) {
+		m := c.Models[name]
+		path := KeyModels + "." + name
+		if !reModelName.MatchString(name) {
+			p.add(path, "model names must match %s (they name the stage variable <model>Endpoint)", reModelName)
+		}
+		for _, suffix := range []string{"", "-canary"} {
+			if ep := EndpointName(c.Project, c.Stack, name) + suffix; !reEndpointName.MatchString(ep) {
+				p.add(path, "endpoint name %q is longer than 63 characters or malformed; shorten the model or stack name", ep)
+			}
+		}
+		validateImage(p, path+".image", m.Image)
+		validateModelDataURL(p, path+".modelDataUrl", m.ModelDataURL, true)
+		if len(m.Environment) > 16 {
+			p.add(path+".environment", "at most 16 variables are allowed, got %d", len(m.Environment))
+		}
+		for _, k := range sortedKeys(m.Environment) {
+			if !reEnvName.MatchString(k) {
+				p.add(path+".environment."+k, "environment variable names must match %s", reEnvName)
+			}
+		}
+		switch {
+		case m.Instance != nil && m.Serverless != nil:
+			p.add(path, "set either instance or serverless, not both")
+		case m.Instance == nil && m.Serverless == nil:
+			p.add(path, "set instance {type, initialCount} or serverless {memorySizeInMb, maxConcurrency}")
+		case m.Instance != nil:
+			validateInstance(p, path, m)
+		default:
+			validateServerless(p, path, m)
+		}
+		if g := m.Guardrails; g != nil {
+			validateGuardrails(p, path+".deploymentGuardrails", g, m.Instance != nil)
+		}
+	}
+}
+
+func validateImage(p *problems, path string, img ImageConfig) {
+	switch {
+	case img.Algorithm != "" && img.URI != "":
+		p.add(path, "set either algorithm (a SageMaker built-in) or uri (an ECR image), not both")
+	case img.Algorithm == "" && img.URI == "":
+		p.add(path, "set algorithm (one of %s) or uri (an ECR image URI)", strings.Join(BuiltinAlgorithms, ", "))
+	case img.Algorithm != "":
+		if !slices.Contains(BuiltinAlgorithms, img.Algorithm) {
+			p.add(path+".algorithm", "unknown algorithm %q; use one of %s, or set uri to an ECR image", img.Algorithm, strings.Join(BuiltinAlgorithms, ", "))
+		}
+		if !reImageTag.MatchString(img.Tag) {
+			p.add(path+".tag", "invalid image tag %q; use letters, digits, '.', '_' or '-'", img.Tag)
+		}
+	default:
+		if img.Tag != "" {
+			p.add(path+".tag", "tag applies to algorithm images only; put the tag in uri (…/repo:tag)")
+		}
+		if !reECRImage.MatchString(img.URI) {
+			p.add(path+".uri", "must be an ECR image URI like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag (got %q)", img.URI)
+		}
+	}
+}
+
+func validateModelDataURL(p *problems, path, url string, required bool) {
+	switch {
+	case url == "" && required:
+		p.add(path, "missing; set it to the model artifact, e.g. s3://my-bucket/models/ratings/model.tar.gz")
+	case url == "":
+	case !reS3ModelURL.MatchString(url):
+		p.add(path, "must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got %q)", url)
+	}
+}
+
+func validateInstance(p *problems, path string, m ModelConfig) {
+	in := m.Instance
+	if !reInstanceType.MatchString(in.Type) {
+		p.add(path+".instance.type", "must be a SageMaker instance type like ml.m5.large (got %q)", in.Type)
+	}
+	if in.InitialCount < 1 {
+		p.add(path+".instance.initialCount", "must be at least 1 (got %d)", in.InitialCount)
+	}
+	a := m.Autoscaling
+	if a == nil {
+		p.add(path+".autoscaling", "required for instance variants: set minCapacity, maxCapacity and targetInvocationsPerInstance")
+		return
+	}
+	ap := path + ".autoscaling"
+	if a.MinCapacity < 1 {
+		p.add(ap+".minCapacity", "must be at least 1 (got %d)", a.MinCapacity)
+	}
+	if a.MaxCapacity < a.MinCapacity {
+		p.add(ap, "minCapacity (%d) must not exceed maxCapacity (%d)", a.MinCapacity, a.MaxCapacity)
+	}
+	if in.InitialCount >= 1 && a.MinCapacity >= 1 && a.MaxCapacity >= a.MinCapacity &&
+		(in.InitialCount < a.MinCapacity || in.InitialCount > a.MaxCapacity) {
+		p.add(path+".instance.initialCount", "must lie within autoscaling minCapacity..maxCapacity (%d..%d), got %d", a.MinCapacity, a.MaxCapacity, in.InitialCount)
+	}
+	if a.TargetInvocationsPerInstance <= 0 {
+		p.add(ap+".targetInvocationsPerInstance", "must be greater than 0 (invocations per instance per minute)")
+	}
+	if a.ScaleInCooldownSeconds < 0 || a.ScaleInCooldownSeconds > 3600 {
+		p.add(ap+".scaleInCooldownSeconds", "must be between 0 and 3600")
+	}
+	if a.ScaleOutCooldownSeconds < 0 || a.ScaleOutCooldownSeconds > 3600 {
+		p.add(ap+".scaleOutCooldownSeconds", "must be between 0 and 3600")
+	}
+}
+
+func validateServerless(p *problems, path string, m ModelConfig) {
+	s := m.Serverless
+	if !slices.Contains(serverlessMemory, s.MemorySizeInMB) {
+		p.add(path+".serverless.memorySizeInMb", "must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got %d)", s.MemorySizeInMB)
+	}
+	if s.MaxConcurrency < 1 || s.MaxConcurrency > 200 {
+		p.add(path+".serverless.maxConcurrency", "must be between 1 and 200 (got %d)", s.MaxConcurrency)
+	}
+	if s.ProvisionedConcurrency < 0 || s.ProvisionedConcurrency > s.MaxConcurrency {
+		p.add(path+".serverless.provisionedConcurrency", "must be between 0 and maxConcurrency (%d)", s.MaxConcurrency)
+	}
+	if m.Autoscaling != nil {
+		p.add(path+".autoscaling", "serverless variants scale by themselves; remove autoscaling or use instance")
+	}
+}
+
+func validateGuardrails(p *problems, path string, g *GuardrailsConfig, instance bool) {
+	if !instance {
+		p.add(path, "blue/green guardrails need an instance variant; remove deploymentGuardrails or use instance")
+	}
+	if g.Type != "CANARY" && g.Type != "LINEAR" {
+		p.add(path+".type", "must be CANARY or LINEAR (got %q)", g.Type)
+	}
+	if g.StepPercent < 1 || g.StepPercent > 50 {
+		p.add(path+".stepPercent", "must be between 1 and 50 percent of capacity (got %d)", g.StepPercent)
+	}
+	if g.WaitIntervalSeconds < 0 || g.WaitIntervalSeconds > 3600 {
+		p.add(path+".waitIntervalSeconds", "must be between 0 and 3600 (got %d)", g.WaitIntervalSeconds)
+	}
+	if g.TerminationWaitSeconds < 0 || g.TerminationWaitSeconds > 3600 {
+		p.add(path+".terminationWaitSeconds", "must be between 0 and 3600 (got %d)", g.TerminationWaitSeconds)
+	}
+	if g.MaximumExecutionTimeoutSeconds < 600 || g.MaximumExecutionTimeoutSeconds > 28800 {
+		p.add(path+".maximumExecutionTimeoutSeconds", "must be between 600 and 28800 (got %d)", g.MaximumExecutionTimeoutSeconds)
+	}
+	if g.Invocation5xxThreshold <= 0 {
+		p.add(path+".invocation5xxThreshold", "must be greater than 0 (5XX invocation errors per minute that roll back)")
+	}
+	if g.ModelLatencyP99Ms <= 0 {
+		p.add(path+".modelLatencyP99Ms", "must be greater than 0 (p99 model latency in ms that rolls back)")
+	}
+}
+
+func (c *StackConfig) validateAPI(p *problems) {
+	a := c.API
+	if !reStageName.MatchString(a.StageName) {
+		p.add(KeyAPI+".stageName", "must match %s (got %q)", reStageName, a.StageName)
+	}
+	if a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 29000 {
+		p.add(KeyAPI+".integrationTimeoutMs", "must be between 50 and 29000 (got %d)", a.IntegrationTimeoutMs)
+	}
+	if a.MaxItems < 1 || a.MaxItems > 500 {
+		p.add(KeyAPI+".maxItems", "must be between 1 and 500 (got %d)", a.MaxItems)
+	}
+	if a.MaxK < DefaultK || a.MaxK > 1000 {
+		p.add(KeyAPI+".maxK", "must be between %d (the default k) and 1000 (got %d)", DefaultK, a.MaxK)
+	}
+	if !slices.Contains(logRetentionDays, a.LogRetentionDays) {
+		p.add(KeyAPI+".logRetentionDays", "must be a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, …) (got %d)", a.LogRetentionDays)
+	}
+	if !slices.Contains([]string{"OFF", "ERROR", "INFO"}, a.LoggingLevel) {
+		p.add(KeyAPI+".loggingLevel", "must be OFF, ERROR or INFO (got %q)", a.LoggingLevel)
+	}
+	if a.Throttle != nil {
+		validateThrottle(p, KeyAPI+".throttle", *a.Throttle)
+	}
+	if a.CORS != nil {
+		validateCORS(p, KeyAPI+".cors", a.CORS)
+	}
+	if len(a.Routes) == 0 {
+		p.add(KeyAPI+".routes", "declare at least one route {path, kind, model}")
+	}
+	seen := map[string]bool{}
+	for i, r := range a.Routes {
+		path := fmt.Sprintf("%s.routes[%d]", KeyAPI, i)
+		if !reRoutePath.MatchString(r.Path) {
+			p.add(path+".path", "must be one lower-case path segment like predicted-ratings (got %q)", r.Path)
+		}
+		if seen[r.Path] {
+			p.add(path+".path", "duplicate route path %q; each path may appear once", r.Path)
+		}
+		seen[r.Path] = true
+		if !slices.Contains([]string{RouteRatings, RouteRecommendations, RouteCSV}, r.Kind) {
+			p.add(path+".kind", "must be ratings, recommendations or csv (got %q)", r.Kind)
+		}
+		if _, ok := c.Models[r.Model]; !ok {
+			p.add(path+".model", "model %q is not declared under %s; use one of %s", r.Model, keyPath(KeyModels), strings.Join(sortedKeys(c.Models), ", "))
+		}
+		if r.Throttle != nil {
+			validateThrottle(p, path+".throttle", *r.Throttle)
+		}
+	}
+}
+
+func validateThrottle(p *problems, path string, t ThrottleConfig) {
+	if t.RateLimit <= 0 {
+		p.add(path+".rateLimit", "must be greater than 0 requests per second (got %g)", t.RateLimit)
+	}
+	if t.BurstLimit < 1 {
+		p.add(path+".burstLimit", "must be at least 1 (got %d)", t.BurstLimit)
+	}
+}
+
+func validateCORS(p *problems, path string, c *CORSConfig) {
+	if len(c.AllowedOrigins) == 0 {
+		p.add(path+".allowedOrigins", "list at least one origin (e.g. https://app.example.com), or \"*\", or remove cors")
+	}
+	for i, o := range c.AllowedOrigins {
+		op := fmt.Sprintf("%s.allowedOrigins[%d]", path, i)
+		switch {
+		case o == "*" && len(c.AllowedOrigins) > 1:
+			p.add(op, "\"*\" must be the only origin when used")
+		case o == "*":
+		case !reOrigin.MatchString(o):
+			p.add(op, "must be an origin like https://app.example.com (scheme, host, optional port; no path) (got %q)", o)
+		}
+	}
+}
+
+func (c *StackConfig) validateAccess(p *problems) {
+	a := c.Access
+	if len(a.Plans) == 0 {
+		p.add(KeyAccess+".plans", "declare at least one usage plan: every method requires an API key")
+	}
+	for _, name := range sortedKeys(a.Plans) {
+		pl := a.Plans[name]
+		path := KeyAccess + ".plans." + name
+		if !reAccessName.MatchString(name) {
+			p.add(path, "plan names must match %s", reAccessName)
+		}
+		validateThrottle(p, path+".throttle", pl.Throttle)
+		if q := pl.Quota; q != nil {
+			validateQuota(p, path+".quota", *q)
+		}
+		for _, route := range sortedKeys(pl.RouteThrottles) {
+			if _, ok := c.route(route); !ok {
+				p.add(path+".routeThrottles."+route, "no route has path %q; use one of %s", route, strings.Join(c.routePaths(), ", "))
+			}
+			validateThrottle(p, path+".routeThrottles."+route, pl.RouteThrottles[route])
+		}
+	}
+	if len(a.Clients) == 0 {
+		p.add(KeyAccess+".clients", "declare at least one client {plan}; each gets an API key")
+	}
+	for _, name := range sortedKeys(a.Clients) {
+		cl := a.Clients[name]
+		path := KeyAccess + ".clients." + name
+		if !reAccessName.MatchString(name) {
+			p.add(path, "client names must match %s", reAccessName)
+		}
+		if _, ok := a.Plans[cl.Plan]; !ok {
+			p.add(path+".plan", "plan %q does not exist; use one of %s", cl.Plan, strings.Join(sortedKeys(a.Plans), ", "))
+		}
+	}
+	for _, name := range sortedKeys(c.APIKeyValues) {
+		path := KeyAPIKeyValues + "." + name
+		if _, ok := a.Clients[name]; !ok {
+			p.add(path, "no client %q under %s; remove the value or add the client", name, keyPath(KeyAccess+".clients"))
+		}
+		if !reAPIKeyValue.MatchString(c.APIKeyValues[name]) {
+			p.add(path, "an API key value must be 20-128 letters or digits (value not shown)")
+		}
+	}
+}
+
+func validateQuota(p *problems, path string, q QuotaConfig) {
+	if q.Limit < 1 {
+		p.add(path+".limit", "must be at least 1 request per period (got %d)", q.Limit)
+	}
+	maxOffset := map[string]int{"DAY": 0, "WEEK": 6, "MONTH": 27}
+	mo, ok := maxOffset[q.Period]
+	if !ok {
+		p.add(path+".period", "must be DAY, WEEK or MONTH (got %q)", q.Period)
+		return
+	}
+	if q.Offset < 0 || q.Offset > mo {
+		p.add(path+".offset", "must be between 0 and %d for period %s (got %d)", mo, q.Period, q.Offset)
+	}
+}
+
+func (c *StackConfig) validateCanary(p *problems) {
+	cn := c.Canary
+	if cn == nil {
+		return
+	}
+	stable, ok := c.Models[cn.Model]
+	if !ok {
+		p.add(KeyCanary+".model", "model %q is not declared under %s; use one of %s", cn.Model, keyPath(KeyModels), strings.Join(sortedKeys(c.Models), ", "))
+	}
+	if cn.MaxPercentTraffic <= 0 || cn.MaxPercentTraffic > 100 {
+		p.add(KeyCanary+".maxPercentTraffic", "must be greater than 0 and at most 100 (got %g)", cn.MaxPercentTraffic)
+	}
+	if cn.PercentTraffic <= 0 || cn.PercentTraffic > cn.MaxPercentTraffic {
+		p.add(KeyCanary+".percentTraffic", "must be greater than 0 and at most %g (maxPercentTraffic) (got %g)", cn.MaxPercentTraffic, cn.PercentTraffic)
+	}
+	if cn.ModelDataURL == "" && cn.Image == nil {
+		p.add(KeyCanary, "set modelDataUrl and/or image for the canary version of %q", cn.Model)
+	}
+	validateModelDataURL(p, KeyCanary+".modelDataUrl", cn.ModelDataURL, false)
+	if cn.Image != nil {
+		validateImage(p, KeyCanary+".image", *cn.Image)
+	}
+	if ok {
+		if cm := c.CanaryModel(); cm.ModelDataURL == stable.ModelDataURL && cm.Image == stable.Image {
+			p.add(KeyCanary, "the canary is identical to models.%s; change modelDataUrl or image, or remove the canary block", cn.Model)
+		}
+	}
+}
+
+func (c *StackConfig) validateTags(p *problems) {
+	if len(c.Tags) > 40 {
+		p.add(KeyTags, "at most 40 extra tags (got %d)", len(c.Tags))
+	}
+	for _, k := range sortedKeys(c.Tags) {
+		switch {
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p.add(KeyTags+"."+k, "tag keys starting with aws: are reserved by AWS")
+		case slices.Contains(reservedTagKeys, k):
+			p.add(KeyTags+"."+k, "tag %q is set by the program; choose another key", k)
+		case len(k) > 128 || len(c.Tags[k]) > 256:
+			p.add(KeyTags+"."+k, "tag keys are at most 128 characters and values at most 256")
+		}
+	}
+}
+
+// CanaryModel is the model configuration of the canary version: the stable model with the
+// canary's artifact and image.
+func (c *StackConfig) CanaryModel() ModelConfig {
+	m := c.Models[c.Canary.Model]
+	if c.Canary.ModelDataURL != "" {
+		m.ModelDataURL = c.Canary.ModelDataURL
+	}
+	if c.Canary.Image != nil {
+		m.Image = *c.Canary.Image
+	}
+	return m
+}
+
+func (c *StackConfig) route(path string) (RouteConfig, bool) {
+	for _, r := range c.API.Routes {
+		if r.Path == path {
+			return r, true
+		}
+	}
+	return RouteConfig{}, false
+}
+
+func (c *StackConfig) routePaths() []string {
+	var out []string
+	for _, r := range c.API.Routes {
+		out = append(out, r.Path)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

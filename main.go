@@ -1,0 +1,25 @@
+// Command ml-rest-api is the Pulumi program: API Gateway (REST) in front of SageMaker endpoints,
+// with VTL mapping templates and no compute in between. Everything stack-specific is data in
+// Pulumi.<stack>.yaml; see README.md.
+package main
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
+		if err != nil {
+			return err
+		}
+		out, err := infra.Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		out.Export(ctx)
+		return nil
+	})
+}

@@ -1,0 +1,251 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+// obj walks a decoded config value by keys (map keys or list indexes as ints).
+func obj(v any, path ...any) map[string]any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			v = v.(map[string]any)[k]
+		case int:
+			v = v.([]any)[k]
+		}
+	}
+	return v.(map[string]any)
+}
+
+func problems(lines ...string) string {
+	return "invalid stack configuration (" + strconv.Itoa(len(lines)) + " problem(s)):\n" + strings.Join(lines, "\n")
+}
+
+// badConfigs: each edit of the dev stack must fail with exactly these messages, all at once.
+var badConfigs = []struct {
+	name  string
+	edit  func(c map[string]any)
+	stack string
+	want  []string
+}{
+	{
+		name: "unknown nested key (a typo)",
+		edit: func(c map[string]any) {
+			r := obj(c, "models", "ratings")
+			r["modelDataURL"] = r["modelDataUrl"]
+			delete(r, "modelDataUrl")
+		},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails`},
+	},
+	{
+		name: "unknown top-level key",
+		edit: func(c map[string]any) { c["modles"] = map[string]any{} },
+		want: []string{`ml-rest-api:modles: unknown key; known keys are models, api, access, canary, apiKeyValues, tags`},
+	},
+	{
+		name: "missing model data URL",
+		edit: func(c map[string]any) { delete(obj(c, "models", "ratings"), "modelDataUrl") },
+		want: []string{`ml-rest-api:models.ratings.modelDataUrl: missing; set it to the model artifact, e.g. s3://my-bucket/models/ratings/model.tar.gz`},
+	},
+	{
+		name: "non-S3 model data URL",
+		edit: func(c map[string]any) {
+			obj(c, "models", "ratings")["modelDataUrl"] = "https://example.com/model.tar.gz"
+		},
+		want: []string{`ml-rest-api:models.ratings.modelDataUrl: must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got "https://example.com/model.tar.gz")`},
+	},
+	{
+		name:  "autoscaling min greater than max",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			a := obj(c, "models", "recommendations", "autoscaling")
+			a["minCapacity"], a["maxCapacity"] = 4, 2
+		},
+		want: []string{`ml-rest-api:models.recommendations.autoscaling: minCapacity (4) must not exceed maxCapacity (2)`},
+	},
+	{
+		name:  "instance type not ml.*",
+		stack: "prod",
+		edit:  func(c map[string]any) { obj(c, "models", "ratings", "instance")["type"] = "m5.large" },
+		want:  []string{`ml-rest-api:models.ratings.instance.type: must be a SageMaker instance type like ml.m5.large (got "m5.large")`},
+	},
+	{
+		name: "both serverless and instance",
+		edit: func(c map[string]any) {
+			obj(c, "models", "ratings")["instance"] = map[string]any{"type": "ml.m5.large", "initialCount": 1}
+		},
+		want: []string{`ml-rest-api:models.ratings: set either instance or serverless, not both`},
+	},
+	{
+		name: "unknown algorithm",
+		edit: func(c map[string]any) { obj(c, "models", "ratings", "image")["algorithm"] = "objec2vec" },
+		want: []string{`ml-rest-api:models.ratings.image.algorithm: unknown algorithm "objec2vec"; use one of ` + strings.Join(infra.BuiltinAlgorithms, ", ") + `, or set uri to an ECR image`},
+	},
+	{
+		name: "every problem at once",
+		edit: func(c map[string]any) {
+			r := obj(c, "models", "ratings")
+			r["modelDataUrl"] = "s3://bucket/model.zip"
+			obj(r, "serverless")["memorySizeInMb"] = 1000
+			obj(c, "api")["integrationTimeoutMs"] = 60000
+			obj(c, "api", "routes", 1)["model"] = "ranker"
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.modelDataUrl: must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got "s3://bucket/model.zip")`,
+			`ml-rest-api:models.ratings.serverless.memorySizeInMb: must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got 1000)`,
+			`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 29000 (got 60000)`,
+			`ml-rest-api:api.routes[1].model: model "ranker" is not declared under ml-rest-api:models; use one of propensity, ratings, recommendations`,
+		},
+	},
+	{
+		name: "wrong value type",
+		edit: func(c map[string]any) { obj(c, "models", "ratings", "serverless")["maxConcurrency"] = "five" },
+		want: []string{`ml-rest-api:models.ratings.serverless.maxConcurrency: expected a whole number, got a JSON string; fix the value's type`},
+	},
+	{
+		name: "image with both algorithm and uri",
+		edit: func(c map[string]any) {
+			obj(c, "models", "ratings", "image")["uri"] = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/x:1"
+		},
+		want: []string{`ml-rest-api:models.ratings.image: set either algorithm (a SageMaker built-in) or uri (an ECR image), not both`},
+	},
+	{
+		name: "malformed image uri",
+		edit: func(c map[string]any) {
+			obj(c, "models", "recommendations", "image")["uri"] = "docker.io/library/recommender:latest"
+		},
+		want: []string{`ml-rest-api:models.recommendations.image.uri: must be an ECR image URI like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag (got "docker.io/library/recommender:latest")`},
+	},
+	{
+		name:  "instance variant without autoscaling",
+		stack: "prod",
+		edit:  func(c map[string]any) { delete(obj(c, "models", "recommendations"), "autoscaling") },
+		want:  []string{`ml-rest-api:models.recommendations.autoscaling: required for instance variants: set minCapacity, maxCapacity and targetInvocationsPerInstance`},
+	},
+	{
+		name:  "autoscaling target must be positive, initial count within bounds",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			obj(c, "models", "recommendations", "autoscaling")["targetInvocationsPerInstance"] = 0
+			obj(c, "models", "recommendations", "instance")["initialCount"] = 9
+		},
+		want: []string{
+			`ml-rest-api:models.recommendations.instance.initialCount: must lie within autoscaling minCapacity..maxCapacity (1..4), got 9`,
+			`ml-rest-api:models.recommendations.autoscaling.targetInvocationsPerInstance: must be greater than 0 (invocations per instance per minute)`,
+		},
+	},
+	{
+		name: "serverless with autoscaling",
+		edit: func(c map[string]any) {
+			obj(c, "models", "ratings")["autoscaling"] = map[string]any{"minCapacity": 1, "maxCapacity": 2, "targetInvocationsPerInstance": 10}
+		},
+		want: []string{`ml-rest-api:models.ratings.autoscaling: serverless variants scale by themselves; remove autoscaling or use instance`},
+	},
+	{
+		name:  "guardrails type and step",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			g := obj(c, "models", "ratings", "deploymentGuardrails")
+			g["type"], g["stepPercent"] = "ALL_AT_ONCE", 80
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.deploymentGuardrails.type: must be CANARY or LINEAR (got "ALL_AT_ONCE")`,
+			`ml-rest-api:models.ratings.deploymentGuardrails.stepPercent: must be between 1 and 50 percent of capacity (got 80)`,
+		},
+	},
+	{
+		name: "missing required key",
+		edit: func(c map[string]any) { delete(c, "models") },
+		want: []string{`ml-rest-api:models: missing; add it to Pulumi.dev.yaml (see README, Configuration)`},
+	},
+}
+
+func TestBadConfigurationsFailWithEveryProblem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range badConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			stack := tc.stack
+			if stack == "" {
+				stack = "dev"
+			}
+			_, err := loadConfig(t, stack, withConfig(tc.edit))
+			require.Error(t, err)
+			assert.Equal(t, problems(tc.want...), err.Error())
+		})
+	}
+}
+
+// A bad configuration fails before any resource is registered (under mocks, the real run path).
+func TestBadConfigurationRegistersNothing(t *testing.T) {
+	t.Parallel()
+	run, err := tryRunStack(t, "dev", withConfig(badConfigs[0].edit))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown key "modelDataURL"`)
+	assert.Empty(t, run.Resources(), "no resource may be registered before validation passes")
+}
+
+func TestCommittedStacksLoadWithDefaults(t *testing.T) {
+	t.Parallel()
+	dev, err := loadConfig(t, "dev")
+	require.NoError(t, err)
+	assert.Equal(t, "dev", dev.API.StageName)
+	assert.Equal(t, 100, dev.API.MaxItems)
+	assert.Equal(t, 7, dev.API.LogRetentionDays)
+	assert.Equal(t, "1", dev.Models["propensity"].Image.Tag, "built-in image tag defaults to 1")
+	assert.Nil(t, dev.Canary)
+
+	prod, err := loadConfig(t, "prod")
+	require.NoError(t, err)
+	assert.Equal(t, 300, prod.Models["recommendations"].Autoscaling.ScaleInCooldownSeconds, "cooldowns default to 300 s")
+	assert.Equal(t, 600, prod.Models["ratings"].Autoscaling.ScaleInCooldownSeconds)
+	assert.Equal(t, 50.0, prod.Canary.MaxPercentTraffic)
+	assert.Equal(t, 3600, prod.Models["ratings"].Guardrails.MaximumExecutionTimeoutSeconds)
+}
+
+// Pulumi.yaml is a valid project file and declares every key the stacks set, with its type.
+func TestProjectDeclaresEveryStackKey(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	require.NoError(t, err)
+	var generic map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &generic))
+	require.NoError(t, workspace.ValidateProject(generic))
+
+	var project struct {
+		Name   string `yaml:"name"`
+		Config map[string]struct {
+			Type        string `yaml:"type"`
+			Description string `yaml:"description"`
+		} `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &project))
+	assert.Equal(t, infra.Namespace, project.Name)
+	var declared []string
+	for k, d := range project.Config {
+		declared = append(declared, k)
+		assert.NotEmpty(t, d.Description, "%s needs a description", k)
+	}
+	sort.Strings(declared)
+	for _, k := range []string{"models", "api", "access", "canary", "apiKeyValues", "tags"} {
+		assert.Contains(t, declared, infra.Namespace+":"+k)
+		assert.Equal(t, "object", project.Config[infra.Namespace+":"+k].Type, k)
+	}
+	for _, stack := range stacks {
+		for k := range stackConfig(t, stack) {
+			assert.Contains(t, declared, k, "Pulumi.%s.yaml sets %s, which Pulumi.yaml does not declare", stack, k)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package tests
+
+import (
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+const (
+	tModel          = "aws:sagemaker/model:Model"
+	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
+	tRole           = "aws:iam/role:Role"
+	tRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
+	tScalingTarget  = "aws:appautoscaling/target:Target"
+	tScalingPolicy  = "aws:appautoscaling/policy:Policy"
+	tAlarm          = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tPrebuiltImage  = "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage"
+)
+
+// expected per-stack facts, written out rather than derived from the program.
+var wantModels = map[string]map[string]struct {
+	image      string
+	dataURL    string
+	instance   string // "" for serverless
+	count      int
+	memory     int
+	concurrent int
+	minCap     int
+	maxCap     int
+	target     float64
+}{
+	"dev": {
+		"ratings":         {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/object2vec:1", dataURL: "s3://ml-rest-api-artifacts-dev/models/ratings/v1/model.tar.gz", memory: 2048, concurrent: 5},
+		"recommendations": {image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/movie-recommender:1.4.0", dataURL: "s3://ml-rest-api-artifacts-dev/models/recommendations/v1/model.tar.gz", memory: 3072, concurrent: 5},
+		"propensity":      {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1", dataURL: "s3://ml-rest-api-artifacts-dev/models/propensity/v3/model.tar.gz", memory: 1024, concurrent: 2},
+	},
+	"prod": {
+		"ratings":         {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/object2vec:1", dataURL: "s3://ml-rest-api-artifacts-prod/models/ratings/v1/model.tar.gz", instance: "ml.m5.large", count: 2, minCap: 2, maxCap: 6, target: 300},
+		"recommendations": {image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/movie-recommender:1.4.0", dataURL: "s3://ml-rest-api-artifacts-prod/models/recommendations/v1/model.tar.gz", instance: "ml.c5.xlarge", count: 1, minCap: 1, maxCap: 4, target: 150},
+		"propensity":      {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1", dataURL: "s3://ml-rest-api-artifacts-prod/models/propensity/v3/model.tar.gz", memory: 2048, concurrent: 20},
+	},
+}
+
+func TestInferenceTier(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			run := runStack(t, stack)
+			for model, want := range wantModels[stack] {
+				endpointName := fmt.Sprintf("ml-rest-api-%s-%s", stack, model)
+				comp := run.Get(infra.TypeModelEndpoint, model)
+				assert.False(t, comp.Custom)
+
+				role := run.Get(tRole, model+"-role")
+				m := run.Get(tModel, model+"-model")
+				assert.Equal(t, role.Out("arn"), m.In("executionRoleArn"))
+				pc := m.Map("primaryContainer")
+				assert.Equal(t, want.image, pc["image"], model)
+				assert.Equal(t, want.dataURL, pc["modelDataUrl"], model)
+				assert.Equal(t, "SingleModel", pc["mode"])
+
+				cfg := run.Get(tEndpointConfig, model+"-config")
+				assert.Nil(t, cfg.In("name"), "endpoint configurations are never fixed-named")
+				assert.Nil(t, cfg.In("namePrefix"))
+				variants := cfg.In("productionVariants").([]any)
+				require.Len(t, variants, 1)
+				v := variants[0].(map[string]any)
+				assert.Equal(t, "AllTraffic", v["variantName"])
+				assert.Equal(t, m.Out("name"), v["modelName"])
+				if want.instance != "" {
+					assert.Equal(t, want.instance, v["instanceType"])
+					assert.Equal(t, float64(want.count), v["initialInstanceCount"])
+					assert.Nil(t, v["serverlessConfig"])
+				} else {
+					assert.Nil(t, v["instanceType"])
+					assert.Nil(t, v["initialInstanceCount"])
+					sc := v["serverlessConfig"].(map[string]any)
+					assert.Equal(t, float64(want.memory), sc["memorySizeInMb"])
+					assert.Equal(t, float64(want.concurrent), sc["maxConcurrency"])
+				}
+
+				ep := run.Get(tEndpoint, model+"-endpoint")
+				assert.Equal(t, endpointName, ep.Str("name"))
+				assert.Equal(t, cfg.Out("name"), ep.In("endpointConfigName"))
+
+				hasTarget := run.Has(tScalingTarget, model+"-scaling-target")
+				hasPolicy := run.Has(tScalingPolicy, model+"-scaling-policy")
+				if want.instance == "" {
+					assert.False(t, hasTarget, "serverless variants get no autoscaling")
+					assert.False(t, hasPolicy)
+					continue
+				}
+				tg := run.Get(tScalingTarget, model+"-scaling-target")
+				assert.Equal(t, "sagemaker", tg.In("serviceNamespace"))
+				assert.Equal(t, "endpoint/"+endpointName+"/variant/AllTraffic", tg.In("resourceId"))
+				assert.Equal(t, "sagemaker:variant:DesiredInstanceCount", tg.In("scalableDimension"))
+				assert.Equal(t, float64(want.minCap), tg.In("minCapacity"))
+				assert.Equal(t, float64(want.maxCap), tg.In("maxCapacity"))
+				pol := run.Get(tScalingPolicy, model+"-scaling-policy")
+				assert.Equal(t, "TargetTrackingScaling", pol.In("policyType"))
+				assert.Equal(t, tg.In("resourceId"), pol.In("resourceId"))
+				tt := pol.Map("targetTrackingScalingPolicyConfiguration")
+				assert.Equal(t, want.target, tt["targetValue"])
+				assert.Equal(t, "SageMakerVariantInvocationsPerInstance", tt["predefinedMetricSpecification"].(map[string]any)["predefinedMetricType"])
+				assert.True(t, pol.DependsOnRes(tg), "the scaling policy depends on its target")
+			}
+		})
+	}
+}
+
+func TestBuiltinImagesAreLookedUpPerRegion(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "prod")
+	var got []string
+	for _, c := range run.Calls(tPrebuiltImage) {
+		got = append(got, fmt.Sprintf("%s:%s@%s", c["repositoryName"], c["imageTag"], c["region"]))
+	}
+	sort.Strings(got)
+	// object2vec twice: the stable ratings model and its canary; the ECR-URI model needs no lookup.
+	assert.Equal(t, []string{"linear-learner:1@eu-west-1", "object2vec:1@eu-west-1", "object2vec:1@eu-west-1"}, got)
+}
+
+func TestProdRatingsHasBlueGreenGuardrails(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "prod")
+	ep := run.Get(tEndpoint, "ratings-endpoint")
+	dc := ep.Map("deploymentConfig")
+	bg := dc["blueGreenUpdatePolicy"].(map[string]any)
+	routing := bg["trafficRoutingConfiguration"].(map[string]any)
+	assert.Equal(t, "CANARY", routing["type"])
+	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 10.0}, routing["canarySize"])
+	assert.Equal(t, 600.0, routing["waitIntervalInSeconds"])
+	assert.Equal(t, 300.0, bg["terminationWaitInSeconds"])
+	alarms := dc["autoRollbackConfiguration"].(map[string]any)["alarms"].([]any)
+	assert.Equal(t, []any{
+		map[string]any{"alarmName": "ml-rest-api-prod-ratings-invocation-5xx"},
+		map[string]any{"alarmName": "ml-rest-api-prod-ratings-model-latency-p99"},
+	}, alarms)
+
+	errs := run.Get(tAlarm, "ratings-alarm-invocation-5xx")
+	assert.Equal(t, "Invocation5XXErrors", errs.In("metricName"))
+	assert.Equal(t, map[string]any{"EndpointName": "ml-rest-api-prod-ratings", "VariantName": "AllTraffic"}, errs.In("dimensions"))
+	assert.Equal(t, 5.0, errs.In("threshold"))
+	lat := run.Get(tAlarm, "ratings-alarm-model-latency")
+	assert.Equal(t, "ModelLatency", lat.In("metricName"))
+	assert.Equal(t, "p99", lat.In("extendedStatistic"))
+	assert.Equal(t, 250000.0, lat.In("threshold"), "ModelLatency is in microseconds")
+
+	// The other models have no guardrails and no rollback alarms.
+	assert.Nil(t, run.Get(tEndpoint, "recommendations-endpoint").In("deploymentConfig"))
+	assert.False(t, run.Has(tAlarm, "recommendations-alarm-invocation-5xx"))
+	dev := runStack(t, "dev")
+	assert.Empty(t, dev.All(tAlarm))
+}
+
+func TestModelExecutionPoliciesGolden(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		for model := range wantModels[stack] {
+			trust := run.Get(tRole, model+"-role").Str("assumeRolePolicy")
+			goldenJSON(t, fmt.Sprintf("%s/iam-%s-trust.json", stack, model), trust)
+			policy := run.Get(tRolePolicy, model+"-role-policy")
+			assert.Equal(t, run.Get(tRole, model+"-role").ID, policy.In("role"))
+			goldenJSON(t, fmt.Sprintf("%s/iam-%s-execution.json", stack, model), policy.Str("policy"))
+		}
+	}
+}
+
+// Changing one model's artifact changes the registered inputs of that model alone.
+func TestChangingOneArtifactTouchesOnlyThatModel(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		before := runStack(t, stack)
+		after := runStack(t, stack, withConfig(func(c map[string]any) {
+			obj(c, "models", "recommendations")["modelDataUrl"] = "s3://ml-rest-api-artifacts-" + stack + "/models/recommendations/v2/model.tar.gz"
+		}))
+		assert.Equal(t, []string{
+			"aws:iam/rolePolicy:RolePolicy::recommendations-role-policy",
+			"aws:sagemaker/model:Model::recommendations-model",
+		}, changedInputs(t, before, after), stack)
+	}
+}
+
+// changedInputs lists the (type::name) registrations whose inputs differ between two runs, and
+// fails if the runs registered different sets of resources.
+func changedInputs(t *testing.T, a, b *Run) []string {
+	t.Helper()
+	index := func(r *Run) map[string]*Res {
+		m := map[string]*Res{}
+		for _, x := range r.Resources() {
+			m[x.Type+"::"+x.Name] = x
+		}
+		return m
+	}
+	ia, ib := index(a), index(b)
+	require.Equal(t, sortedKeysOf(ia), sortedKeysOf(ib), "both runs must register the same resources")
+	var changed []string
+	for k, x := range ia {
+		if !x.Inputs.DeepEquals(ib[k].Inputs) {
+			changed = append(changed, k)
+		}
+	}
+	sort.Strings(changed)
+	return changed
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestDryRunSucceeds(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack, dryRun())
+		assert.NotEmpty(t, run.All(tEndpoint), stack)
+	}
+}

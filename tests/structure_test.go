@@ -1,0 +1,62 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+// taggable classifies every AWS type the program registers: true when it takes tags. A new type
+// must be added here, so nobody forgets its tags.
+var taggable = map[string]bool{
+	tRole: true, tModel: true, tEndpointConfig: true, tEndpoint: true, tScalingTarget: true, tAlarm: true,
+	tRolePolicy: false, tScalingPolicy: false,
+}
+
+func TestEveryTaggableResourceIsTagged(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		extra := map[string]string{"dev": "development", "prod": "production"}[stack]
+		for _, r := range run.Resources() {
+			if !r.Custom {
+				continue
+			}
+			tag, known := taggable[r.Type]
+			require.True(t, known, "classify %s in taggable", r.Type)
+			if !tag {
+				continue
+			}
+			tags := r.Map("tags")
+			assert.Equal(t, infra.Namespace, tags["project"], r.Name)
+			assert.Equal(t, stack, tags["stack"], r.Name)
+			assert.Equal(t, "ml-platform", tags["team"], r.Name)
+			assert.Equal(t, extra, tags["environment"], r.Name)
+			if strings.Contains(r.Parent, infra.TypeModelEndpoint) {
+				model := strings.TrimSuffix(r.Parent[strings.LastIndex(r.Parent, "::")+2:], infra.CanarySuffix)
+				assert.Equal(t, model, tags["model"], r.Name)
+			}
+		}
+	}
+}
+
+// Every resource belongs to a component and carries its component's name as a prefix.
+func TestChildrenAreParentedAndPrefixed(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		for _, r := range run.Resources() {
+			if !r.Custom {
+				assert.Contains(t, r.Parent, "::pulumi:pulumi:Stack::", "components sit at the top: %s", r.Name)
+				continue
+			}
+			require.NotEmpty(t, r.Parent, "%s %s has no parent component", r.Type, r.Name)
+			component := r.Parent[strings.LastIndex(r.Parent, "::")+2:]
+			assert.True(t, strings.HasPrefix(r.Name, component+"-"), "%s is not prefixed by its component %s", r.Name, component)
+		}
+	}
+}
