@@ -1,0 +1,47 @@
+// Package templates holds the API Gateway mapping templates (VTL), embedded so that the program
+// and the tests read exactly the same bytes wherever they run.
+package templates
+
+import (
+	"embed"
+	"fmt"
+)
+
+//go:embed *.vtl
+var files embed.FS
+
+// Template file names.
+const (
+	RatingsRequest          = "ratings.request.vtl"
+	RatingsResponse         = "ratings.response.vtl"
+	RecommendationsRequest  = "recommendations.request.vtl"
+	RecommendationsResponse = "recommendations.response.vtl"
+	CSVRequest              = "csv.request.vtl"
+	CSVResponse             = "csv.response.vtl"
+	CSVRejected             = "csv.rejected.vtl"
+	ModelUnavailable        = "model-unavailable.vtl"
+	PreflightRequest        = "preflight.request.vtl"
+	PreflightResponse       = "preflight.response.vtl"
+)
+
+// Read returns a template's text.
+func Read(name string) (string, error) {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return string(b), nil
+}
+
+// Names lists every embedded template.
+func Names() ([]string, error) {
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
