@@ -2,14 +2,28 @@ package infra
 
 import (
 	"fmt"
+	"io/fs"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// DeployOption adjusts a Deploy call.
+type DeployOption func(*deployOptions)
+
+type deployOptions struct{ templates fs.FS }
+
+// WithTemplates reads the mapping templates from fsys instead of the embedded files; tests use
+// it to show what an edited template changes.
+func WithTemplates(fsys fs.FS) DeployOption { return func(o *deployOptions) { o.templates = fsys } }
+
 // Deploy registers every resource of the stack from its validated configuration. main and the
 // tests both call it.
-func Deploy(ctx *pulumi.Context, cfg *StackConfig) (*Outputs, error) {
+func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outputs, error) {
+	var o deployOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	platform, err := lookupPlatform(ctx)
 	if err != nil {
 		return nil, err
@@ -42,6 +56,18 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig) (*Outputs, error) {
 		}
 		out.Canary = ep
 	}
+	api, err := NewRestAPI(ctx, NameAPI, &RestAPIArgs{
+		Config:    cfg,
+		Platform:  platform,
+		Endpoints: out.Endpoints,
+		Canary:    out.Canary,
+		Tags:      cfg.tags(""),
+		Templates: o.templates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.API = api
 	return out, nil
 }
 

@@ -11,12 +11,18 @@ type Outputs struct {
 	Endpoints map[string]*ModelEndpoint
 	// Canary is the canary version's endpoint, nil without a canary.
 	Canary *ModelEndpoint
+	API    *RestAPI
 }
 
 // Output names.
 const (
-	OutEndpointNames = "endpointNames"
-	OutEndpointArns  = "endpointArns"
+	OutEndpointNames      = "endpointNames"
+	OutEndpointArns       = "endpointArns"
+	OutCanaryEndpointName = "canaryEndpointName"
+	OutInvokeURL          = "invokeUrl"
+	OutRouteURLs          = "routeUrls"
+	OutRestAPIID          = "restApiId"
+	OutStageName          = "stageName"
 )
 
 // Values returns every stack output by name.
@@ -26,9 +32,22 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 		names[model] = ep.EndpointName
 		arns[model] = ep.EndpointArn
 	}
+	routes := pulumi.StringMap{}
+	for path, url := range o.API.RouteURLs {
+		routes[path] = url
+	}
+	canary := pulumi.String("").ToStringOutput()
+	if o.Canary != nil {
+		canary = o.Canary.EndpointName
+	}
 	return map[string]pulumi.Input{
-		OutEndpointNames: names,
-		OutEndpointArns:  arns,
+		OutEndpointNames:      names,
+		OutEndpointArns:       arns,
+		OutCanaryEndpointName: canary,
+		OutInvokeURL:          o.API.InvokeURL,
+		OutRouteURLs:          routes,
+		OutRestAPIID:          o.API.RestAPIID,
+		OutStageName:          o.API.StageName,
 	}
 }
 

@@ -5,10 +5,13 @@ package templates
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 )
 
+// Files holds every template; the program deploys exactly these bytes.
+//
 //go:embed *.vtl
-var files embed.FS
+var Files embed.FS
 
 // Template file names.
 const (
@@ -24,9 +27,9 @@ const (
 	PreflightResponse       = "preflight.response.vtl"
 )
 
-// Read returns a template's text.
-func Read(name string) (string, error) {
-	b, err := files.ReadFile(name)
+// Read returns a template's text from fsys (Files unless a test substitutes an edited copy).
+func Read(fsys fs.FS, name string) (string, error) {
+	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return "", fmt.Errorf("template %s: %w", name, err)
 	}
@@ -35,7 +38,7 @@ func Read(name string) (string, error) {
 
 // Names lists every embedded template.
 func Names() ([]string, error) {
-	entries, err := files.ReadDir(".")
+	entries, err := Files.ReadDir(".")
 	if err != nil {
 		return nil, err
 	}

@@ -293,6 +293,7 @@ type runOpts struct {
 	dryRun  bool
 	secrets []string
 	mutate  func(cfg map[string]any) // edits the decoded project config before the run
+	deploy  []infra.DeployOption
 }
 
 type runOpt func(*runOpts)
@@ -302,6 +303,11 @@ func dryRun() runOpt { return func(o *runOpts) { o.dryRun = true } }
 // withConfig edits the stack's config: keys are project keys without the namespace
 // ("api", "canary"), values decoded JSON; a nil value deletes the key.
 func withConfig(f func(cfg map[string]any)) runOpt { return func(o *runOpts) { o.mutate = f } }
+
+// withDeployOptions passes options to infra.Deploy.
+func withDeployOptions(opts ...infra.DeployOption) runOpt {
+	return func(o *runOpts) { o.deploy = append(o.deploy, opts...) }
+}
 
 // withSecret marks project keys as secret (as `pulumi config set --secret` would).
 func withSecret(keys ...string) runOpt {
@@ -418,7 +424,7 @@ func tryRunStack(t testing.TB, stack string, opts ...runOpt) (*Run, error) {
 			return err
 		}
 		run.Config = cfg
-		out, err := infra.Deploy(ctx, cfg)
+		out, err := infra.Deploy(ctx, cfg, o.deploy...)
 		if err != nil {
 			return err
 		}
@@ -520,7 +526,7 @@ func (r *Run) Output(name string) any {
 	r.t.Helper()
 	o, ok := r.Outputs[name]
 	require.True(r.t, ok, "no stack output %q", name)
-	return o.Value
+	return normalizeJSON(o.Value)
 }
 
 // stacks are the committed stacks every structural test runs against.

@@ -1,0 +1,208 @@
+package infra
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/templates"
+)
+
+// Route is everything that shapes one public route, as plain data. It drives the API Gateway
+// resources, the deployment trigger and the template preview, so all three agree.
+type Route struct {
+	Path  string // first path segment, e.g. predicted-ratings
+	Kind  string
+	Model string
+	// HTTPMethod is GET for ratings/recommendations, POST for csv.
+	HTTPMethod string
+	// ResourcePath is the full resource path, e.g. /predicted-ratings/{user_id}.
+	ResourcePath      string
+	RequestParameters map[string]bool
+	// IntegrationURI reads the endpoint name from the stage variable <model>Endpoint, so a
+	// canary can override it.
+	IntegrationURI string
+	// ContentType selects the request template and is sent to the model.
+	ContentType          string
+	RequestTemplateName  string
+	RequestTemplate      string
+	IntegrationResponses []IntegrationResponse
+	TimeoutMs            int
+}
+
+// IntegrationResponse maps SageMaker's status (SelectionPattern, "" = default) to a method
+// status with a response template.
+type IntegrationResponse struct {
+	StatusCode       string
+	SelectionPattern string
+	TemplateName     string
+	Template         string
+}
+
+// MethodStatusCodes lists the method response status codes of a route: every integration
+// response's, plus 400 (set by the response templates for invalid input).
+func (r Route) MethodStatusCodes() []string {
+	seen := map[string]bool{"400": true}
+	for _, ir := range r.IntegrationResponses {
+		seen[ir.StatusCode] = true
+	}
+	return sortedKeys(seen)
+}
+
+// MethodSettingsPath is the route's method path for MethodSettings (no leading slash).
+func (r Route) MethodSettingsPath() string {
+	return strings.TrimPrefix(r.ResourcePath, "/") + "/" + r.HTTPMethod
+}
+
+// UsagePlanPath is the route's method path for usage-plan throttles.
+func (r Route) UsagePlanPath() string { return r.ResourcePath + "/" + r.HTTPMethod }
+
+// Stage variables read by the templates (besides <model>Endpoint).
+const (
+	StageVarMaxItems    = "maxItems"
+	StageVarMaxK        = "maxK"
+	StageVarCORSOrigins = "corsOrigins"
+)
+
+// Routes builds the route specifications of a stack, with templates read from tmpl
+// (templates.Files in a real run).
+func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
+	var out []Route
+	for _, rc := range cfg.API.Routes {
+		r := Route{
+			Path:           rc.Path,
+			Kind:           rc.Kind,
+			Model:          rc.Model,
+			IntegrationURI: fmt.Sprintf("arn:%s:apigateway:%s:runtime.sagemaker:path/endpoints/${stageVariables.%s}/invocations", p.Partition, p.Region, StageVariableEndpoint(rc.Model)),
+			TimeoutMs:      cfg.API.IntegrationTimeoutMs,
+		}
+		var request, response, rejected string
+		switch rc.Kind {
+		case RouteRatings:
+			r.HTTPMethod, r.ResourcePath, r.ContentType = "GET", "/"+rc.Path+"/{user_id}", "application/json"
+			r.RequestParameters = map[string]bool{"method.request.path.user_id": true, "method.request.querystring.items": true}
+			request, response, rejected = templates.RatingsRequest, templates.RatingsResponse, templates.RatingsResponse
+		case RouteRecommendations:
+			r.HTTPMethod, r.ResourcePath, r.ContentType = "GET", "/"+rc.Path+"/{user_id}", "application/json"
+			r.RequestParameters = map[string]bool{"method.request.path.user_id": true, "method.request.querystring.k": false, "method.request.querystring.inference_type": false}
+			request, response, rejected = templates.RecommendationsRequest, templates.RecommendationsResponse, templates.RecommendationsResponse
+		case RouteCSV:
+			r.HTTPMethod, r.ResourcePath, r.ContentType = "POST", "/"+rc.Path, "text/csv"
+			r.RequestParameters = map[string]bool{"method.request.header.Content-Type": true}
+			request, response, rejected = templates.CSVRequest, templates.CSVResponse, templates.CSVRejected
+		default:
+			return nil, fmt.Errorf("route %s: unknown kind %q", rc.Path, rc.Kind)
+		}
+		// GET routes answer a model 4XX through the route's response template, which turns
+		// invalid input into a 400 and anything else into a 502; CSV routes report a 400.
+		rejectedStatus := "502"
+		if rc.Kind == RouteCSV {
+			rejectedStatus = "400"
+		}
+		var err error
+		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, request); err != nil {
+			return nil, err
+		}
+		for _, ir := range []IntegrationResponse{
+			{StatusCode: "200", SelectionPattern: "", TemplateName: response},
+			{StatusCode: rejectedStatus, SelectionPattern: `4\d{2}`, TemplateName: rejected},
+			{StatusCode: "503", SelectionPattern: `5\d{2}`, TemplateName: templates.ModelUnavailable},
+		} {
+			if _, ir.Template, err = named(tmpl, ir.TemplateName); err != nil {
+				return nil, err
+			}
+			r.IntegrationResponses = append(r.IntegrationResponses, ir)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func named(tmpl fs.FS, name string) (string, string, error) {
+	text, err := templates.Read(tmpl, name)
+	return name, text, err
+}
+
+// StageVariables are the stage's variables: the endpoint per model and the limits the
+// templates read. endpointNames maps model → endpoint name.
+func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[string]string {
+	v := map[string]string{
+		StageVarMaxItems: strconv.Itoa(cfg.API.MaxItems),
+		StageVarMaxK:     strconv.Itoa(cfg.API.MaxK),
+	}
+	if cfg.API.CORS != nil {
+		v[StageVarCORSOrigins] = strings.Join(cfg.API.CORS.AllowedOrigins, ",")
+	}
+	for model, name := range endpointNames {
+		v[StageVariableEndpoint(model)] = name
+	}
+	return v
+}
+
+// GatewayResponse is a fixed JSON body for one of API Gateway's own error responses.
+type GatewayResponse struct {
+	Type       string
+	StatusCode string
+	Body       string
+}
+
+// GatewayResponses: no default AWS text reaches clients for these types. Bodies are gateway
+// response templates (simple $context substitution, not VTL).
+func GatewayResponses() []GatewayResponse {
+	const rid = `,"requestId":"$context.requestId"}`
+	return []GatewayResponse{
+		{"BAD_REQUEST_PARAMETERS", "400", `{"message":$context.error.messageString` + rid},
+		{"BAD_REQUEST_BODY", "400", `{"message":"Invalid request body"` + rid},
+		{"INVALID_API_KEY", "403", `{"message":"Missing or invalid API key; send it in the x-api-key header"` + rid},
+		{"MISSING_AUTHENTICATION_TOKEN", "404", `{"message":"No such route; check the method and path"` + rid},
+		{"ACCESS_DENIED", "403", `{"message":"Access denied"` + rid},
+		{"THROTTLED", "429", `{"message":"Too many requests; retry with backoff"` + rid},
+		{"QUOTA_EXCEEDED", "429", `{"message":"Quota exceeded for this API key"` + rid},
+		{"UNSUPPORTED_MEDIA_TYPE", "415", `{"message":"Unsupported Content-Type"` + rid},
+		{"REQUEST_TOO_LARGE", "413", `{"message":"Request too large"` + rid},
+		{"INTEGRATION_TIMEOUT", "504", `{"message":"The model did not answer in time"` + rid},
+		{"INTEGRATION_FAILURE", "502", `{"message":"The model could not be reached"` + rid},
+		{"DEFAULT_4XX", "", `{"message":$context.error.messageString` + rid},
+		{"DEFAULT_5XX", "", `{"message":"Internal error"` + rid},
+	}
+}
+
+// CORS headers.
+const (
+	corsAllowHeaders = "Content-Type,X-Api-Key"
+	corsMaxAge       = "600"
+)
+
+// apiShape is everything that shapes a deployment; its hash is the Deployment trigger.
+type apiShape struct {
+	EndpointType     string
+	APIKeySource     string
+	Validator        string
+	Routes           []Route
+	GatewayResponses []GatewayResponse
+	CORS             []string
+}
+
+// DeploymentTrigger hashes everything that shapes the API (templates, URIs, methods,
+// parameters, validators, responses, CORS), so any change redeploys.
+func DeploymentTrigger(cfg *StackConfig, routes []Route) (string, error) {
+	shape := apiShape{
+		EndpointType: "REGIONAL", APIKeySource: "HEADER", Validator: "params",
+		Routes: routes, GatewayResponses: GatewayResponses(),
+	}
+	if cfg.API.CORS != nil {
+		shape.CORS = append([]string(nil), cfg.API.CORS.AllowedOrigins...)
+		sort.Strings(shape.CORS)
+	}
+	b, err := json.Marshal(shape)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}

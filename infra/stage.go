@@ -1,0 +1,197 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+type stageArgs struct {
+	cfg          *StackConfig
+	platform     Platform
+	api          *apigateway.RestApi
+	routes       []Route
+	apiResources []pulumi.Resource
+	endpoints    map[string]*ModelEndpoint
+	canary       *ModelEndpoint
+	tags         pulumi.StringMap
+}
+
+// AccessLogFormat is the stage's JSON access-log line.
+func AccessLogFormat() (string, error) {
+	fields := map[string]string{
+		"requestId":          "$context.requestId",
+		"extendedRequestId":  "$context.extendedRequestId",
+		"ip":                 "$context.identity.sourceIp",
+		"caller":             "$context.identity.caller",
+		"apiKeyId":           "$context.identity.apiKeyId",
+		"requestTime":        "$context.requestTime",
+		"httpMethod":         "$context.httpMethod",
+		"resourcePath":       "$context.resourcePath",
+		"path":               "$context.path",
+		"status":             "$context.status",
+		"protocol":           "$context.protocol",
+		"responseLength":     "$context.responseLength",
+		"responseLatency":    "$context.responseLatency",
+		"integrationLatency": "$context.integration.latency",
+		"integrationStatus":  "$context.integration.status",
+		"errorMessage":       "$context.error.message",
+		"stage":              "$context.stage",
+	}
+	b, err := json.Marshal(fields) // keys sorted: a stable format
+	return string(b), err
+}
+
+// newStage creates the deployment (redeployed whenever the API's shape changes), the log
+// groups, the stage (with the model canary when configured) and its method settings.
+func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*apigateway.Stage, *apigateway.Deployment, error) {
+	cfg := a.cfg
+	trigger, err := DeploymentTrigger(cfg, a.routes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deployment trigger: %w", err)
+	}
+	// Never Deployment.StageName (deprecated; it recreates the stage): the Stage resource owns it.
+	deployment, err := apigateway.NewDeployment(ctx, child(name, "deployment"), &apigateway.DeploymentArgs{
+		RestApi:     a.api.ID(),
+		Description: pulumi.Sprintf("%s %s, shape %s", cfg.Project, cfg.Stack, trigger[:12]),
+		Triggers:    pulumi.StringMap{"shape": pulumi.String(trigger)},
+	}, parent, pulumi.DependsOn(a.apiResources))
+	if err != nil {
+		return nil, nil, fmt.Errorf("deployment: %w", err)
+	}
+
+	accessLogs, err := cloudwatch.NewLogGroup(ctx, child(name, "access-logs"), &cloudwatch.LogGroupArgs{
+		RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays),
+		Tags:            a.tags,
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("access log group: %w", err)
+	}
+	// API Gateway writes execution logs to this group; owning it sets its retention.
+	executionLogs, err := cloudwatch.NewLogGroup(ctx, child(name, "execution-logs"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", a.api.ID(), cfg.API.StageName),
+		RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays),
+		Tags:            a.tags,
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("execution log group: %w", err)
+	}
+	stageDeps := []pulumi.Resource{executionLogs}
+	if cfg.API.ManageAccountCloudWatchRole {
+		account, err := newAccountLogging(ctx, name, a, parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("account: %w", err)
+		}
+		stageDeps = append(stageDeps, account)
+	}
+
+	format, err := AccessLogFormat()
+	if err != nil {
+		return nil, nil, err
+	}
+	variables := pulumi.StringMap{}
+	for k, v := range StageVariables(cfg, nil) {
+		variables[k] = pulumi.String(v)
+	}
+	for model, ep := range a.endpoints {
+		variables[StageVariableEndpoint(model)] = ep.EndpointName
+	}
+	stageArgs := &apigateway.StageArgs{
+		RestApi:            a.api.ID(),
+		Deployment:         deployment.ID(),
+		StageName:          pulumi.String(cfg.API.StageName),
+		Description:        pulumi.Sprintf("%s %s", cfg.Project, cfg.Stack),
+		Variables:          variables,
+		XrayTracingEnabled: pulumi.Bool(*cfg.API.XRayTracing),
+		AccessLogSettings: &apigateway.StageAccessLogSettingsArgs{
+			DestinationArn: accessLogs.Arn,
+			Format:         pulumi.String(format),
+		},
+		Tags: a.tags,
+	}
+	if cn := cfg.Canary; cn != nil && a.canary != nil {
+		// A model canary: same deployment, one stage variable overridden for a share of requests.
+		stageArgs.CanarySettings = &apigateway.StageCanarySettingsArgs{
+			DeploymentId:           deployment.ID(),
+			PercentTraffic:         pulumi.Float64(cn.PercentTraffic),
+			StageVariableOverrides: pulumi.StringMap{StageVariableEndpoint(cn.Model): a.canary.EndpointName},
+			UseStageCache:          pulumi.Bool(false),
+		}
+	}
+	stage, err := apigateway.NewStage(ctx, child(name, "stage"), stageArgs, parent, pulumi.DependsOn(stageDeps))
+	if err != nil {
+		return nil, nil, fmt.Errorf("stage: %w", err)
+	}
+
+	if err := newMethodSettings(ctx, name, cfg, a.api, stage, a.routes, parent); err != nil {
+		return nil, nil, err
+	}
+	return stage, deployment, nil
+}
+
+func newMethodSettings(ctx *pulumi.Context, name string, cfg *StackConfig, api *apigateway.RestApi, stage *apigateway.Stage, routes []Route, parent pulumi.ResourceOption) error {
+	settings := func(t *ThrottleConfig) *apigateway.MethodSettingsSettingsArgs {
+		s := &apigateway.MethodSettingsSettingsArgs{
+			MetricsEnabled:   pulumi.Bool(*cfg.API.MetricsEnabled),
+			LoggingLevel:     pulumi.String(cfg.API.LoggingLevel),
+			DataTraceEnabled: pulumi.Bool(false), // full request/response logging would log model payloads
+		}
+		if t != nil {
+			s.ThrottlingRateLimit = pulumi.Float64(t.RateLimit)
+			s.ThrottlingBurstLimit = pulumi.Int(t.BurstLimit)
+		}
+		return s
+	}
+	if _, err := apigateway.NewMethodSettings(ctx, child(name, "settings"), &apigateway.MethodSettingsArgs{
+		RestApi: api.ID(), StageName: stage.StageName, MethodPath: pulumi.String("*/*"),
+		Settings: settings(cfg.API.Throttle),
+	}, parent); err != nil {
+		return fmt.Errorf("method settings: %w", err)
+	}
+	for i, rc := range cfg.API.Routes {
+		if rc.Throttle == nil {
+			continue
+		}
+		if _, err := apigateway.NewMethodSettings(ctx, child(name, "settings-"+rc.Path), &apigateway.MethodSettingsArgs{
+			RestApi: api.ID(), StageName: stage.StageName, MethodPath: pulumi.String(routes[i].MethodSettingsPath()),
+			Settings: settings(rc.Throttle),
+		}, parent); err != nil {
+			return fmt.Errorf("method settings %s: %w", rc.Path, err)
+		}
+	}
+	return nil
+}
+
+// newAccountLogging sets the per-account, per-region API Gateway CloudWatch role (the
+// apigateway.Account singleton). Only one stack per account and region may own it.
+func newAccountLogging(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*apigateway.Account, error) {
+	trust, err := ServiceAssumeRolePolicy("apigateway.amazonaws.com", a.platform.AccountID).JSON()
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, child(name, "cloudwatch-role"), &iam.RoleArgs{
+		Description:      pulumi.String("API Gateway: write execution and access logs (account setting)"),
+		AssumeRolePolicy: pulumi.String(trust),
+		Tags:             a.tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := APIGatewayLoggingPolicy(a.platform).JSON()
+	if err != nil {
+		return nil, err
+	}
+	policy, err := iam.NewRolePolicy(ctx, child(name, "cloudwatch-role-policy"), &iam.RolePolicyArgs{
+		Role: role.ID(), Policy: pulumi.String(doc),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return apigateway.NewAccount(ctx, child(name, "account"), &apigateway.AccountArgs{
+		CloudwatchRoleArn: role.Arn,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{policy}))
+}

@@ -1,0 +1,342 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/templates"
+)
+
+const (
+	tRestAPI        = "aws:apigateway/restApi:RestApi"
+	tResource       = "aws:apigateway/resource:Resource"
+	tMethod         = "aws:apigateway/method:Method"
+	tIntegration    = "aws:apigateway/integration:Integration"
+	tIntegrationRes = "aws:apigateway/integrationResponse:IntegrationResponse"
+	tMethodRes      = "aws:apigateway/methodResponse:MethodResponse"
+	tValidator      = "aws:apigateway/requestValidator:RequestValidator"
+	tGatewayRes     = "aws:apigateway/response:Response"
+	tDeployment     = "aws:apigateway/deployment:Deployment"
+	tStage          = "aws:apigateway/stage:Stage"
+	tMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
+	tAccount        = "aws:apigateway/account:Account"
+	tLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+)
+
+func tmpl(t *testing.T, name string) string {
+	t.Helper()
+	s, err := templates.Read(templates.Files, name)
+	require.NoError(t, err)
+	return s
+}
+
+// wantRoutes: the committed routes, written out.
+var wantRoutes = []struct {
+	path, method, model, contentType, resourcePath string
+	params                                         map[string]any
+	request                                        string
+	responses                                      map[string][2]string // status → {selection pattern, template}
+}{
+	{"predicted-ratings", "GET", "ratings", "application/json", "/predicted-ratings/{user_id}",
+		map[string]any{"method.request.path.user_id": true, "method.request.querystring.items": true},
+		templates.RatingsRequest,
+		map[string][2]string{"200": {"", templates.RatingsResponse}, "502": {`4\d{2}`, templates.RatingsResponse}, "503": {`5\d{2}`, templates.ModelUnavailable}}},
+	{"recommended-movies", "GET", "recommendations", "application/json", "/recommended-movies/{user_id}",
+		map[string]any{"method.request.path.user_id": true, "method.request.querystring.k": false, "method.request.querystring.inference_type": false},
+		templates.RecommendationsRequest,
+		map[string][2]string{"200": {"", templates.RecommendationsResponse}, "502": {`4\d{2}`, templates.RecommendationsResponse}, "503": {`5\d{2}`, templates.ModelUnavailable}}},
+	{"propensity-scores", "POST", "propensity", "text/csv", "/propensity-scores",
+		map[string]any{"method.request.header.Content-Type": true},
+		templates.CSVRequest,
+		map[string][2]string{"200": {"", templates.CSVResponse}, "400": {`4\d{2}`, templates.CSVRejected}, "503": {`5\d{2}`, templates.ModelUnavailable}}},
+}
+
+var wantTimeout = map[string]float64{"dev": 10000, "prod": 5000}
+
+func TestRoutesAndIntegrations(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			run := runStack(t, stack)
+			api := run.Get(tRestAPI, "api-rest")
+			assert.Equal(t, map[string]any{"types": "REGIONAL"}, api.In("endpointConfiguration"))
+			assert.Equal(t, "HEADER", api.In("apiKeySource"))
+			assert.Equal(t, "ml-rest-api-"+stack, api.In("name"))
+			validator := run.Get(tValidator, "api-validator")
+			assert.Equal(t, true, validator.In("validateRequestParameters"))
+			role := run.Get(tRole, "api-role")
+
+			for _, w := range wantRoutes {
+				prefix := "api-route-" + w.path
+				top := run.Get(tResource, prefix)
+				assert.Equal(t, api.Out("rootResourceId"), top.In("parentId"))
+				assert.Equal(t, w.path, top.In("pathPart"))
+				res := top
+				if w.method == "GET" {
+					res = run.Get(tResource, prefix+"_user")
+					assert.Equal(t, top.ID, res.In("parentId"))
+					assert.Equal(t, "{user_id}", res.In("pathPart"))
+				}
+				m := run.Get(tMethod, prefix+"_"+strings.ToLower(w.method))
+				assert.Equal(t, res.ID, m.In("resourceId"))
+				assert.Equal(t, w.method, m.In("httpMethod"))
+				assert.Equal(t, "NONE", m.In("authorization"))
+				assert.Equal(t, true, m.In("apiKeyRequired"))
+				assert.Equal(t, w.params, m.In("requestParameters"))
+				assert.Equal(t, validator.ID, m.In("requestValidatorId"))
+
+				in := run.Get(tIntegration, prefix+"_integration")
+				assert.Equal(t, "AWS", in.In("type"))
+				assert.Equal(t, "POST", in.In("integrationHttpMethod"))
+				assert.Equal(t, "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/${stageVariables."+w.model+"Endpoint}/invocations", in.In("uri"))
+				assert.Equal(t, role.Out("arn"), in.In("credentials"))
+				assert.Equal(t, "NEVER", in.In("passthroughBehavior"))
+				assert.Equal(t, wantTimeout[stack], in.In("timeoutMilliseconds"))
+				assert.Equal(t, map[string]any{
+					"integration.request.header.Content-Type": "'" + w.contentType + "'",
+					"integration.request.header.Accept":       "'application/json'",
+				}, in.In("requestParameters"))
+				assert.Equal(t, map[string]any{w.contentType: tmpl(t, w.request)}, in.In("requestTemplates"))
+
+				for status, sel := range w.responses {
+					ir := run.Get(tIntegrationRes, prefix+"_integration_"+status)
+					assert.Equal(t, status, ir.In("statusCode"))
+					if sel[0] == "" {
+						assert.Nil(t, ir.In("selectionPattern"), "the default response has no pattern")
+					} else {
+						assert.Equal(t, sel[0], ir.In("selectionPattern"))
+					}
+					assert.Equal(t, tmpl(t, sel[1]), ir.Map("responseTemplates")["application/json"])
+					assert.True(t, ir.DependsOnRes(in))
+					mr := run.Get(tMethodRes, prefix+"_response_"+status)
+					assert.Equal(t, status, mr.In("statusCode"))
+				}
+				assert.True(t, run.Has(tMethodRes, prefix+"_response_400"), "400 is declared for invalid input")
+			}
+		})
+	}
+}
+
+// Every non-OPTIONS method needs an API key; OPTIONS (CORS preflight) never does.
+func TestEveryMethodRequiresAKey(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		methods := run.All(tMethod)
+		require.Len(t, methods, 2*len(wantRoutes), "one method and one preflight per route")
+		for _, m := range methods {
+			if m.In("httpMethod") == "OPTIONS" {
+				assert.Equal(t, false, m.In("apiKeyRequired"), m.Name)
+				continue
+			}
+			assert.Equal(t, true, m.In("apiKeyRequired"), m.Name)
+		}
+	}
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	dev := runStack(t, "dev") // allowedOrigins ["*"]: static headers
+	ir := dev.Get(tIntegrationRes, "api-route-predicted-ratings_integration_200")
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": "'*'"}, ir.In("responseParameters"))
+	pre := dev.Get(tIntegrationRes, "api-route-predicted-ratings_options_integration_200")
+	assert.Equal(t, map[string]any{
+		"method.response.header.Access-Control-Allow-Origin":  "'*'",
+		"method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
+		"method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'",
+		"method.response.header.Access-Control-Max-Age":       "'600'",
+	}, pre.In("responseParameters"))
+	preflight := dev.Get(tIntegration, "api-route-propensity-scores_options_integration")
+	assert.Equal(t, "MOCK", preflight.In("type"))
+	assert.Equal(t, "'POST,OPTIONS'", dev.Get(tIntegrationRes, "api-route-propensity-scores_options_integration_200").Map("responseParameters")["method.response.header.Access-Control-Allow-Methods"])
+	assert.Equal(t, "'*'", dev.Get(tGatewayRes, "api-gateway-throttled").Map("responseParameters")["gatewayresponse.header.Access-Control-Allow-Origin"])
+
+	prod := runStack(t, "prod") // a list: templates echo an allowed Origin, responses vary on it
+	ir = prod.Get(tIntegrationRes, "api-route-predicted-ratings_integration_200")
+	assert.Equal(t, map[string]any{"method.response.header.Vary": "'Origin'"}, ir.In("responseParameters"))
+	mr := prod.Get(tMethodRes, "api-route-predicted-ratings_response_200")
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": false, "method.response.header.Vary": false}, mr.In("responseParameters"))
+	assert.Equal(t, "https://www.example-tv.com,https://partners.example-tv.com", prod.Get(tStage, "api-stage").Map("variables")["corsOrigins"])
+}
+
+func TestGatewayResponsesAreFixedJSON(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"BAD_REQUEST_PARAMETERS": "400", "BAD_REQUEST_BODY": "400", "INVALID_API_KEY": "403",
+		"MISSING_AUTHENTICATION_TOKEN": "404", "ACCESS_DENIED": "403", "THROTTLED": "429",
+		"QUOTA_EXCEEDED": "429", "UNSUPPORTED_MEDIA_TYPE": "415", "REQUEST_TOO_LARGE": "413",
+		"INTEGRATION_TIMEOUT": "504", "INTEGRATION_FAILURE": "502", "DEFAULT_4XX": "", "DEFAULT_5XX": "",
+	}
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		got := map[string]string{}
+		for _, g := range run.All(tGatewayRes) {
+			status, _ := g.In("statusCode").(string)
+			got[g.Str("responseType")] = status
+			body := g.Map("responseTemplates")["application/json"].(string)
+			// Gateway response templates substitute $context values; the result must be JSON.
+			filled := strings.NewReplacer(`$context.error.messageString`, `"Missing required request parameters: [items]"`, `$context.requestId`, "r-1").Replace(body)
+			var v map[string]any
+			require.NoError(t, json.Unmarshal([]byte(filled), &v), "%s: %s", g.Name, body)
+			assert.NotEmpty(t, v["message"])
+			assert.Equal(t, "r-1", v["requestId"])
+		}
+		assert.Equal(t, want, got, stack)
+	}
+}
+
+func TestInvokeRolePolicyGolden(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		policy := run.Get(tRolePolicy, "api-role-policy")
+		assert.Equal(t, run.Get(tRole, "api-role").ID, policy.In("role"))
+		goldenJSON(t, stack+"/iam-api-invoke.json", policy.Str("policy"))
+		goldenJSON(t, stack+"/iam-api-trust.json", run.Get(tRole, "api-role").Str("assumeRolePolicy"))
+
+		var doc infra.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(policy.Str("policy")), &doc))
+		require.Len(t, doc.Statement, 1)
+		var want []string
+		for _, ep := range run.All(tEndpoint) {
+			want = append(want, ep.Out("arn").(string))
+		}
+		sort.Strings(want)
+		assert.Equal(t, want, doc.Statement[0].Resource, "exactly the stage's endpoints (stable and canary)")
+		assert.Equal(t, []string{"sagemaker:InvokeEndpoint"}, doc.Statement[0].Action)
+	}
+}
+
+func TestStage(t *testing.T) {
+	t.Parallel()
+	want := map[string]struct {
+		retention float64
+		level     string
+		rate      float64
+		burst     float64
+		account   bool
+	}{
+		"dev":  {7, "INFO", 20, 40, false},
+		"prod": {90, "ERROR", 500, 1000, true},
+	}
+	for _, stack := range stacks {
+		w := want[stack]
+		run := runStack(t, stack)
+		api := run.Get(tRestAPI, "api-rest")
+		dep := run.Get(tDeployment, "api-deployment")
+		assert.Nil(t, dep.In("stageName"), "never the deprecated Deployment.StageName")
+		assert.Len(t, dep.Map("triggers")["shape"], 64)
+		for _, r := range run.All(tIntegrationRes) {
+			assert.True(t, dep.DependsOnRes(r), "the deployment waits for %s", r.Name)
+		}
+		st := run.Get(tStage, "api-stage")
+		assert.Equal(t, stack, st.In("stageName"))
+		assert.Equal(t, dep.ID, st.In("deployment"))
+		assert.Equal(t, api.ID, st.In("restApi"))
+		assert.Equal(t, true, st.In("xrayTracingEnabled"))
+		maxK := map[string]string{"dev": "100", "prod": "50"}[stack]
+		vars := st.Map("variables")
+		assert.Equal(t, fmt.Sprintf("ml-rest-api-%s-ratings", stack), vars["ratingsEndpoint"])
+		assert.Equal(t, fmt.Sprintf("ml-rest-api-%s-recommendations", stack), vars["recommendationsEndpoint"])
+		assert.Equal(t, fmt.Sprintf("ml-rest-api-%s-propensity", stack), vars["propensityEndpoint"])
+		assert.Equal(t, "100", vars["maxItems"])
+		assert.Equal(t, maxK, vars["maxK"])
+
+		logs := run.Get(tLogGroup, "api-access-logs")
+		assert.Equal(t, w.retention, logs.In("retentionInDays"))
+		als := st.Map("accessLogSettings")
+		assert.Equal(t, logs.Out("arn"), als["destinationArn"])
+		var format map[string]string
+		require.NoError(t, json.Unmarshal([]byte(als["format"].(string)), &format))
+		for field, v := range map[string]string{"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
+			"caller": "$context.identity.caller", "apiKeyId": "$context.identity.apiKeyId", "httpMethod": "$context.httpMethod",
+			"path": "$context.path", "status": "$context.status", "responseLatency": "$context.responseLatency",
+			"integrationLatency": "$context.integration.latency", "errorMessage": "$context.error.message"} {
+			assert.Equal(t, v, format[field], field)
+		}
+		exec := run.Get(tLogGroup, "api-execution-logs")
+		assert.Equal(t, fmt.Sprintf("API-Gateway-Execution-Logs_%s/%s", api.ID, stack), exec.In("name"))
+		assert.Equal(t, w.retention, exec.In("retentionInDays"))
+
+		ms := run.Get(tMethodSettings, "api-settings")
+		assert.Equal(t, "*/*", ms.In("methodPath"))
+		assert.Equal(t, stack, ms.In("stageName"))
+		assert.Equal(t, map[string]any{"metricsEnabled": true, "loggingLevel": w.level, "dataTraceEnabled": false,
+			"throttlingRateLimit": w.rate, "throttlingBurstLimit": w.burst}, ms.In("settings"))
+
+		assert.Equal(t, w.account, run.Has(tAccount, "api-account"), "the account singleton only where configured")
+		if w.account {
+			acct := run.Get(tAccount, "api-account")
+			assert.Equal(t, run.Get(tRole, "api-cloudwatch-role").Out("arn"), acct.In("cloudwatchRoleArn"))
+			assert.True(t, st.DependsOnRes(acct))
+			goldenJSON(t, stack+"/iam-api-cloudwatch.json", run.Get(tRolePolicy, "api-cloudwatch-role-policy").Str("policy"))
+		}
+	}
+	prod := runStack(t, "prod")
+	rs := prod.Get(tMethodSettings, "api-settings-recommended-movies")
+	assert.Equal(t, "recommended-movies/{user_id}/GET", rs.In("methodPath"))
+	assert.Equal(t, 200.0, rs.Map("settings")["throttlingRateLimit"])
+	assert.Equal(t, 400.0, rs.Map("settings")["throttlingBurstLimit"])
+	assert.Len(t, prod.All(tMethodSettings), 2)
+}
+
+func TestAPIOutputs(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		id := run.Get(tRestAPI, "api-rest").ID
+		base := fmt.Sprintf("https://%s.execute-api.eu-west-1.amazonaws.com/%s", id, stack)
+		assert.Equal(t, base, run.Output(infra.OutInvokeURL))
+		assert.Equal(t, id, run.Output(infra.OutRestAPIID))
+		assert.Equal(t, stack, run.Output(infra.OutStageName))
+		assert.Equal(t, map[string]any{
+			"predicted-ratings":  base + "/predicted-ratings/{user_id}",
+			"recommended-movies": base + "/recommended-movies/{user_id}",
+			"propensity-scores":  base + "/propensity-scores",
+		}, run.Output(infra.OutRouteURLs))
+	}
+}
+
+// Editing one template changes the deployment trigger and that template's integration
+// responses, and nothing in the SageMaker tier.
+func TestEditingATemplateRedeploysOnlyTheAPI(t *testing.T) {
+	t.Parallel()
+	edited := fstest.MapFS{}
+	names, err := templates.Names()
+	require.NoError(t, err)
+	for _, n := range names {
+		text := tmpl(t, n)
+		if n == templates.RatingsResponse {
+			text = "## reviewed 2026-11\n" + text
+		}
+		edited[n] = &fstest.MapFile{Data: []byte(text)}
+	}
+	for _, stack := range stacks {
+		before := runStack(t, stack)
+		after := runStack(t, stack, withDeployOptions(infra.WithTemplates(edited)))
+		assert.Equal(t, []string{
+			tDeployment + "::api-deployment",
+			tIntegrationRes + "::api-route-predicted-ratings_integration_200",
+			tIntegrationRes + "::api-route-predicted-ratings_integration_502",
+			tStage + "::api-stage",
+		}, changedInputs(t, before, after), stack)
+		// The stage only moves to the new deployment (and its canary with it).
+		sb, sa := before.Get(tStage, "api-stage"), after.Get(tStage, "api-stage")
+		assert.NotEqual(t, sb.In("deployment"), sa.In("deployment"))
+		assert.Equal(t, after.Get(tDeployment, "api-deployment").ID, sa.In("deployment"))
+		for _, k := range []string{"variables", "accessLogSettings", "stageName", "xrayTracingEnabled", "tags"} {
+			assert.Equal(t, sb.In(k), sa.In(k), k)
+		}
+		assert.NotEqual(t, before.Get(tDeployment, "api-deployment").Map("triggers")["shape"],
+			after.Get(tDeployment, "api-deployment").Map("triggers")["shape"])
+	}
+}
