@@ -68,6 +68,18 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 		return nil, err
 	}
 	out.API = api
+	access, err := NewAccess(ctx, NameAccess, &AccessArgs{
+		Config:    cfg,
+		RestAPIID: api.RestAPIID,
+		StageName: api.StageName,
+		Routes:    api.Routes,
+		Tags:      cfg.tags(""),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Access = access
+	out.Stack = cfg.Stack
 	return out, nil
 }
 

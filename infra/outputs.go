@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -12,6 +14,8 @@ type Outputs struct {
 	// Canary is the canary version's endpoint, nil without a canary.
 	Canary *ModelEndpoint
 	API    *RestAPI
+	Access *Access
+	Stack  string
 }
 
 // Output names.
@@ -23,6 +27,10 @@ const (
 	OutRouteURLs          = "routeUrls"
 	OutRestAPIID          = "restApiId"
 	OutStageName          = "stageName"
+	OutUsagePlanIDs       = "usagePlanIds"
+	OutAPIKeyIDs          = "apiKeyIds"
+	OutAPIKeyValues       = "apiKeyValues"
+	OutCurlExample        = "curlExample"
 )
 
 // Values returns every stack output by name.
@@ -40,6 +48,16 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 	if o.Canary != nil {
 		canary = o.Canary.EndpointName
 	}
+	plans, keyIDs, keyValues := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	for k, v := range o.Access.UsagePlanIDs {
+		plans[k] = v
+	}
+	for k, v := range o.Access.APIKeyIDs {
+		keyIDs[k] = v
+	}
+	for k, v := range o.Access.APIKeyValues {
+		keyValues[k] = v
+	}
 	return map[string]pulumi.Input{
 		OutEndpointNames:      names,
 		OutEndpointArns:       arns,
@@ -48,6 +66,29 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 		OutRouteURLs:          routes,
 		OutRestAPIID:          o.API.RestAPIID,
 		OutStageName:          o.API.StageName,
+		OutUsagePlanIDs:       plans,
+		OutAPIKeyIDs:          keyIDs,
+		OutAPIKeyValues:       pulumi.ToSecret(keyValues),
+		OutCurlExample:        o.curlExample(),
+	}
+}
+
+// curlExample is a ready command for the first route, reading the first client's key from the
+// stack's secret output at run time, so the command itself holds no secret.
+func (o *Outputs) curlExample() pulumi.StringOutput {
+	clients := sortedKeys(o.Access.APIKeyIDs)
+	if len(o.API.Routes) == 0 || len(clients) == 0 {
+		return pulumi.String("").ToStringOutput()
+	}
+	r := o.API.Routes[0]
+	key := fmt.Sprintf(`$(pulumi stack output %s --stack %s --show-secrets --json | jq -r '.["%s"]')`, OutAPIKeyValues, o.Stack, clients[0])
+	switch r.Kind {
+	case RouteCSV:
+		return pulumi.Sprintf(`curl -sS -X POST -H "x-api-key: %s" -H 'Content-Type: text/csv' --data-binary @rows.csv '%s%s'`, key, o.API.InvokeURL, r.ResourcePath)
+	case RouteRecommendations:
+		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/U:114521?k=10&inference_type=deterministic'`, key, o.API.InvokeURL, r.Path)
+	default:
+		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/321?items=101,131,162'`, key, o.API.InvokeURL, r.Path)
 	}
 }
 

@@ -531,3 +531,10 @@ func (r *Run) Output(name string) any {
 
 // stacks are the committed stacks every structural test runs against.
 var stacks = []string{"dev", "prod"}
+
+func toJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}

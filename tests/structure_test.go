@@ -14,7 +14,7 @@ import (
 // must be added here, so nobody forgets its tags.
 var taggable = map[string]bool{
 	tRole: true, tModel: true, tEndpointConfig: true, tEndpoint: true, tScalingTarget: true, tAlarm: true,
-	tRestAPI: true, tStage: true, tLogGroup: true,
+	tRestAPI: true, tStage: true, tLogGroup: true, tAPIKey: true, tUsagePlan: true, tUsagePlanKey: false,
 	tRolePolicy: false, tScalingPolicy: false, tResource: false, tMethod: false, tIntegration: false,
 	tIntegrationRes: false, tMethodRes: false, tValidator: false, tGatewayRes: false, tDeployment: false,
 	tMethodSettings: false, tAccount: false,
