@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,6 +53,23 @@ func (r Route) MethodStatusCodes() []string {
 		seen[ir.StatusCode] = true
 	}
 	return sortedKeys(seen)
+}
+
+// SelectIntegrationResponse picks the integration response API Gateway uses for SageMaker's
+// status: a selection pattern must match the whole status code (Java regex, as the AWS
+// examples assume); otherwise the default response (no pattern) applies.
+func (r Route) SelectIntegrationResponse(status int) IntegrationResponse {
+	var def IntegrationResponse
+	for _, ir := range r.IntegrationResponses {
+		if ir.SelectionPattern == "" {
+			def = ir
+			continue
+		}
+		if regexp.MustCompile(`^(?:` + ir.SelectionPattern + `)$`).MatchString(strconv.Itoa(status)) {
+			return ir
+		}
+	}
+	return def
 }
 
 // MethodSettingsPath is the route's method path for MethodSettings (no leading slash).

@@ -11,8 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,7 +20,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 )
@@ -265,27 +262,13 @@ func (m *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 	return nil, fmt.Errorf("mock: unexpected invoke %s", args.Token)
 }
 
-// stackConfig reads Pulumi.<stack>.yaml into the flat key → value form the CLI hands programs
-// (structured values as JSON text).
+// stackConfig reads Pulumi.<stack>.yaml as the CLI hands it to the program.
 func stackConfig(t testing.TB, stack string) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
+	cfg, secure, err := infra.ReadStackFile(repoRoot, stack)
 	require.NoError(t, err)
-	var file struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &file))
-	out := map[string]string{}
-	for k, v := range file.Config {
-		if s, ok := v.(string); ok {
-			out[k] = s
-			continue
-		}
-		b, err := json.Marshal(v)
-		require.NoError(t, err, k)
-		out[k] = string(b)
-	}
-	return out
+	require.Empty(t, secure, "committed stack files hold no secrets")
+	return cfg
 }
 
 // runOpts adjusts one run.
@@ -312,36 +295,6 @@ func withDeployOptions(opts ...infra.DeployOption) runOpt {
 // withSecret marks project keys as secret (as `pulumi config set --secret` would).
 func withSecret(keys ...string) runOpt {
 	return func(o *runOpts) { o.secrets = append(o.secrets, keys...) }
-}
-
-// mapSource is a ConfigSource over a flat config map, for LoadConfig tests.
-type mapSource struct {
-	stack   string
-	cfg     map[string]string
-	secrets []string
-}
-
-func (s mapSource) Project() string { return infra.Namespace }
-func (s mapSource) Stack() string   { return s.stack }
-func (s mapSource) Get(k string) (string, bool) {
-	v, ok := s.cfg[k]
-	return v, ok
-}
-func (s mapSource) IsSecret(k string) bool {
-	for _, x := range s.secrets {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-func (s mapSource) Keys() []string {
-	var keys []string
-	for k := range s.cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // configFor builds the flat config of a stack after the options' edits.
@@ -388,7 +341,7 @@ func loadConfig(t testing.TB, stack string, opts ...runOpt) (*infra.StackConfig,
 		f(&o)
 	}
 	flat, secrets := configFor(t, stack, o)
-	return infra.LoadConfig(mapSource{stack: stack, cfg: flat, secrets: secrets})
+	return infra.LoadConfig(infra.MapSource{StackName: stack, Config: flat, Secrets: secrets})
 }
 
 // Run is the result of running the program once under mocks.

@@ -8,7 +8,6 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,22 +59,6 @@ func stackRoutes(t testing.TB, stack string) (map[string]infra.Route, map[string
 	return byPath, infra.StageVariables(cfg, names)
 }
 
-// selectResponse picks the integration response for SageMaker's status: a pattern must match
-// the whole status code (Java regex semantics), else the default response applies.
-func selectResponse(r infra.Route, status int) infra.IntegrationResponse {
-	var def infra.IntegrationResponse
-	for _, ir := range r.IntegrationResponses {
-		if ir.SelectionPattern == "" {
-			def = ir
-			continue
-		}
-		if regexp.MustCompile(`^(?:` + ir.SelectionPattern + `)$`).MatchString(strconv.Itoa(status)) {
-			return ir
-		}
-	}
-	return def
-}
-
 // runCalls renders every call of a route in one batch.
 func runCalls(t *testing.T, stack, path string, calls []call) map[string]exchange {
 	t.Helper()
@@ -99,7 +82,7 @@ func runCalls(t *testing.T, stack, path string, calls []call) map[string]exchang
 			req.PathParameters["user_id"] = c.user
 			req.Path += "/" + c.user
 		}
-		ir := selectResponse(r, c.modelStatus)
+		ir := r.SelectIntegrationResponse(c.modelStatus)
 		status, err := strconv.Atoi(ir.StatusCode)
 		require.NoError(t, err)
 		body := c.modelBody

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/templates"
+)
+
+// Options is one preview request.
+type Options struct {
+	Stack, Route, BodyFile, ModelResponse string
+	ModelStatus                           int
+	Args                                  []string
+}
+
+// Transcript is what happened to the request.
+type Transcript struct {
+	Route        infra.Route
+	Endpoint     string
+	RequestLine  string
+	Payload      string
+	ModelStatus  int
+	ModelBody    string
+	Response     infra.IntegrationResponse
+	ClientStatus int
+	ClientBody   string
+	Headers      map[string]any
+}
+
+type request struct {
+	Method                string              `json:"method"`
+	Resource              string              `json:"resource"`
+	Path                  string              `json:"path"`
+	PathParameters        map[string]string   `json:"pathParameters"`
+	QueryStringParameters map[string][]string `json:"queryStringParameters"`
+	Headers               map[string][]string `json:"headers"`
+	Body                  *string             `json:"body"`
+	StageVariables        map[string]string   `json:"stageVariables"`
+	Context               map[string]any      `json:"context"`
+}
+
+// Run renders the route's request template, then the integration response SageMaker's status
+// selects, through tests/vtl/render.
+func Run(o Options) (*Transcript, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	flat, _, err := infra.ReadStackFile(root, o.Stack)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := infra.LoadConfig(infra.MapSource{StackName: o.Stack, Config: flat})
+	if err != nil {
+		return nil, err
+	}
+	region := flat["aws:region"]
+	routes, err := infra.Routes(cfg, infra.Platform{Partition: "aws", Region: region}, templates.Files)
+	if err != nil {
+		return nil, err
+	}
+	var route *infra.Route
+	var paths []string
+	for i := range routes {
+		paths = append(paths, routes[i].Path)
+		if routes[i].Path == o.Route {
+			route = &routes[i]
+		}
+	}
+	if route == nil {
+		return nil, fmt.Errorf("stack %s has no route %q; routes: %s", o.Stack, o.Route, strings.Join(paths, ", "))
+	}
+	endpoints := map[string]string{}
+	for m := range cfg.Models {
+		endpoints[m] = infra.EndpointName(cfg.Project, cfg.Stack, m)
+	}
+	req := request{
+		Method: route.HTTPMethod, Resource: route.ResourcePath, PathParameters: map[string]string{},
+		QueryStringParameters: map[string][]string{}, Headers: map[string][]string{},
+		StageVariables: infra.StageVariables(cfg, endpoints), Context: map[string]any{"stage": cfg.API.StageName},
+	}
+	for _, a := range o.Args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			return nil, fmt.Errorf("argument %q: write name=value (or header:Name=value)", a)
+		}
+		switch {
+		case strings.HasPrefix(k, "header:"):
+			name := strings.TrimPrefix(k, "header:")
+			req.Headers[name] = append(req.Headers[name], v)
+		case strings.Contains(route.ResourcePath, "{"+k+"}"):
+			req.PathParameters[k] = v
+		default:
+			req.QueryStringParameters[k] = append(req.QueryStringParameters[k], v)
+		}
+	}
+	req.Path = route.ResourcePath
+	for k, v := range req.PathParameters {
+		req.Path = strings.ReplaceAll(req.Path, "{"+k+"}", v)
+	}
+	if o.BodyFile != "" {
+		b, err := os.ReadFile(o.BodyFile)
+		if err != nil {
+			return nil, err
+		}
+		body := string(b)
+		req.Body = &body
+		req.Headers["Content-Type"] = []string{route.ContentType}
+	}
+	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
+	renderer := filepath.Join(root, "tests", "vtl", "render")
+	if t.Payload, _, err = render(renderer, route.RequestTemplate, req, nil, 0); err != nil {
+		return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
+	}
+	t.ModelBody = o.ModelResponse
+	if t.ModelBody == "" {
+		t.ModelBody = sampleAnswer(route.Kind, t.Payload)
+	}
+	t.Response = route.SelectIntegrationResponse(o.ModelStatus)
+	status, _ := strconv.Atoi(t.Response.StatusCode)
+	var ov overrides
+	if t.ClientBody, ov, err = render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
+		return nil, fmt.Errorf("response template %s: %w", t.Response.TemplateName, err)
+	}
+	t.ClientStatus = ov.Status
+	t.Headers, _ = ov.ResponseOverride["header"].(map[string]any)
+	return t, nil
+}
+
+type overrides struct {
+	ResponseOverride map[string]any `json:"responseOverride"`
+	Status           int            `json:"status"`
+}
+
+func render(renderer, template string, req request, responseBody *string, status int) (string, overrides, error) {
+	dir, err := os.MkdirTemp("", "preview")
+	if err != nil {
+		return "", overrides{}, err
+	}
+	defer os.RemoveAll(dir)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err == nil {
+			err = os.WriteFile(p, data, 0o600)
+		}
+		return p
+	}
+	reqJSON, _ := json.Marshal(req)
+	args := []string{"--template", write("template.vtl", []byte(template)), "--request", write("request.json", reqJSON),
+		"--overrides-out", filepath.Join(dir, "overrides.json")}
+	if responseBody != nil {
+		args = append(args, "--response-body", write("response.json", []byte(*responseBody)), "--response-status", strconv.Itoa(status))
+	}
+	if err != nil {
+		return "", overrides{}, err
+	}
+	cmd := exec.Command(renderer, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", overrides{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var ov overrides
+	b, err := os.ReadFile(filepath.Join(dir, "overrides.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &ov)
+	}
+	return string(out), ov, err
+}
+
+// sampleAnswer is a plausible model answer to the payload, for the route kind.
+func sampleAnswer(kind, payload string) string {
+	switch kind {
+	case infra.RouteRatings:
+		n := strings.Count(payload, `"in1"`)
+		var preds []string
+		for i := 0; i < n; i++ {
+			preds = append(preds, fmt.Sprintf(`{"scores":[%.1f]}`, 3.0+float64(i%20)/10))
+		}
+		return `{"predictions":[` + strings.Join(preds, ",") + `]}`
+	case infra.RouteRecommendations:
+		m := regexp.MustCompile(`"k":([0-9]+)`).FindStringSubmatch(payload)
+		if m == nil {
+			return `{"predictions":[]}`
+		}
+		k, _ := strconv.Atoi(m[1])
+		var ids, scores []string
+		for i := 1; i <= k; i++ {
+			ids = append(ids, fmt.Sprintf(`"movie-%d"`, i))
+			scores = append(scores, strconv.FormatFloat(1-float64(i)/float64(k+1), 'f', 3, 64))
+		}
+		return `{"predictions":[{"movie_ids":[` + strings.Join(ids, ",") + `],"scores":[` + strings.Join(scores, ",") + `]}]}`
+	default:
+		var preds []string
+		for _, line := range strings.Split(strings.TrimSpace(payload), "\n") {
+			if line != "" && line != "{}" {
+				preds = append(preds, `{"score":0.5}`)
+			}
+		}
+		return `{"predictions":[` + strings.Join(preds, ",") + `]}`
+	}
+}
+
+func requestLine(r request) string {
+	var q []string
+	for k, vs := range r.QueryStringParameters {
+		for _, v := range vs {
+			q = append(q, k+"="+v)
+		}
+	}
+	line := r.Method + " " + r.Path
+	if len(q) > 0 {
+		sort.Strings(q)
+		line += "?" + strings.Join(q, "&")
+	}
+	return line
+}
+
+// String prints the transcript.
+func (t *Transcript) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "route        %s %s -> model %s (endpoint %s, stage variable %s)\n", t.Route.HTTPMethod, t.Route.ResourcePath, t.Route.Model, t.Endpoint, infra.StageVariableEndpoint(t.Route.Model))
+	fmt.Fprintf(&b, "request      %s\n", t.RequestLine)
+	fmt.Fprintf(&b, "\nmodel receives (%s, %s):\n%s\n", t.Route.ContentType, t.Route.RequestTemplateName, strings.TrimSuffix(t.Payload, "\n"))
+	fmt.Fprintf(&b, "\nmodel answers %d:\n%s\n", t.ModelStatus, t.ModelBody)
+	pattern := t.Response.SelectionPattern
+	if pattern == "" {
+		pattern = "default"
+	}
+	fmt.Fprintf(&b, "\nintegration response %s -> %s (%s)\n", pattern, t.Response.StatusCode, t.Response.TemplateName)
+	fmt.Fprintf(&b, "client gets %d:\n%s\n", t.ClientStatus, strings.TrimSuffix(t.ClientBody, "\n"))
+	if len(t.Headers) > 0 {
+		fmt.Fprintf(&b, "response headers set by the template: %v\n", t.Headers)
+	}
+	return b.String()
+}
+
+// moduleRoot finds the directory holding go.mod, from the working directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found above the working directory; run from the repository")
+		}
+		dir = parent
+	}
+}

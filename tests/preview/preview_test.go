@@ -1,0 +1,41 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPreviewBlogExample(t *testing.T) {
+	tr, err := Run(Options{Stack: "dev", Route: "predicted-ratings", ModelStatus: 200,
+		ModelResponse: `{"predictions":[{"scores":[3.527499437332153]},{"scores":[3.951640844345093]},{"scores":[3.658416271209717]}]}`,
+		Args:          []string{"user_id=321", "items=101,131,162"}})
+	require.NoError(t, err)
+	assert.Equal(t, "GET /predicted-ratings/321?items=101,131,162", tr.RequestLine)
+	assert.Equal(t, "ml-rest-api-dev-ratings", tr.Endpoint)
+	assert.Equal(t, `{"instances":[{"in0":[321],"in1":[101]},{"in0":[321],"in1":[131]},{"in0":[321],"in1":[162]}]}`+"\n", tr.Payload)
+	assert.Equal(t, 200, tr.ClientStatus)
+	assert.Equal(t, `{"ratings":[3.527499437332153,3.951640844345093,3.658416271209717]}`+"\n", tr.ClientBody)
+}
+
+func TestPreviewModelErrorAndSamples(t *testing.T) {
+	tr, err := Run(Options{Stack: "prod", Route: "recommended-movies", ModelStatus: 424,
+		ModelResponse: `{"OriginalMessage":"boom"}`, Args: []string{"user_id=U:1"}})
+	require.NoError(t, err)
+	assert.Equal(t, `4\d{2}`, tr.Response.SelectionPattern)
+	assert.Equal(t, 502, tr.ClientStatus)
+	assert.Contains(t, tr.String(), "client gets 502:")
+
+	rows := filepath.Join(t.TempDir(), "rows.csv")
+	require.NoError(t, os.WriteFile(rows, []byte("1,2\n3,4\n"), 0o600))
+	tr, err = Run(Options{Stack: "dev", Route: "propensity-scores", ModelStatus: 200, BodyFile: rows})
+	require.NoError(t, err)
+	assert.Equal(t, "1,2\n3,4\n", tr.Payload)
+	assert.Equal(t, `{"predictions":[{"score":0.5},{"score":0.5}]}`+"\n", tr.ClientBody)
+
+	_, err = Run(Options{Stack: "dev", Route: "nope", ModelStatus: 200})
+	assert.EqualError(t, err, `stack dev has no route "nope"; routes: predicted-ratings, recommended-movies, propensity-scores`)
+}
