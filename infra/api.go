@@ -24,6 +24,9 @@ type RestAPIArgs struct {
 	Templates fs.FS
 }
 
+// APIName is the REST API's name (the ApiName dimension of its metrics).
+func APIName(project, stack string) string { return project + "-" + stack }
+
 // RestAPI is API Gateway (REST, REGIONAL) with direct SageMaker integrations, its deployment
 // and its stage.
 type RestAPI struct {
@@ -35,6 +38,8 @@ type RestAPI struct {
 	InvokeURL    pulumi.StringOutput `pulumi:"invokeUrl"`
 	DeploymentID pulumi.StringOutput `pulumi:"deploymentId"`
 	RoleArn      pulumi.StringOutput `pulumi:"roleArn"`
+	// AccessLogGroup is the access log group's name.
+	AccessLogGroup pulumi.StringOutput `pulumi:"accessLogGroup"`
 	// RouteURLs maps route path → URL (with {user_id} left as a placeholder).
 	RouteURLs map[string]pulumi.StringOutput
 	// Routes are the route specifications the API was built from.
@@ -72,7 +77,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 	}
 
 	api, err := apigateway.NewRestApi(ctx, child(name, "rest"), &apigateway.RestApiArgs{
-		Name:         pulumi.Sprintf("%s-%s", cfg.Project, cfg.Stack),
+		Name:         pulumi.String(APIName(cfg.Project, cfg.Stack)),
 		Description:  pulumi.Sprintf("%s (%s): SageMaker models behind mapping templates", cfg.Project, cfg.Stack),
 		ApiKeySource: pulumi.String("HEADER"),
 		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{
@@ -103,13 +108,15 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 		return nil, fmt.Errorf("api %s: gateway responses: %w", name, err)
 	}
 
-	stage, deployment, err := newStage(ctx, name, &stageArgs{
+	st, err := newStage(ctx, name, &stageArgs{
 		cfg: cfg, platform: args.Platform, api: api, routes: routes, apiResources: b.created,
 		endpoints: args.Endpoints, canary: args.Canary, tags: args.Tags,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: %w", name, err)
 	}
+	stage, deployment := st.stage, st.deployment
+	comp.AccessLogGroup = st.accessLogs.Name
 
 	comp.RestAPIID = api.ID().ToStringOutput()
 	comp.StageName = stage.StageName
@@ -121,12 +128,13 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 		comp.RouteURLs[r.Path] = pulumi.Sprintf("%s%s", stage.InvokeUrl, r.ResourcePath)
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"restApiId":    comp.RestAPIID,
-		"stageName":    comp.StageName,
-		"stageArn":     comp.StageArn,
-		"invokeUrl":    comp.InvokeURL,
-		"deploymentId": comp.DeploymentID,
-		"roleArn":      comp.RoleArn,
+		"restApiId":      comp.RestAPIID,
+		"stageName":      comp.StageName,
+		"stageArn":       comp.StageArn,
+		"invokeUrl":      comp.InvokeURL,
+		"deploymentId":   comp.DeploymentID,
+		"roleArn":        comp.RoleArn,
+		"accessLogGroup": comp.AccessLogGroup,
 	}); err != nil {
 		return nil, err
 	}
@@ -237,6 +245,8 @@ func (b *apiBuilder) route(r Route) error {
 		},
 		RequestTemplates:    pulumi.StringMap{r.ContentType: pulumi.String(r.RequestTemplate)},
 		TimeoutMilliseconds: pulumi.Int(r.TimeoutMs),
+		CacheKeyParameters:  pulumi.ToStringArray(r.CacheKeyParameters),
+		CacheNamespace:      cacheNamespace(r, res),
 	}, b.parent)
 	if err != nil {
 		return err
@@ -278,6 +288,14 @@ func (b *apiBuilder) route(r Route) error {
 		return b.preflight(r, res)
 	}
 	return nil
+}
+
+// cacheNamespace scopes a cached route's entries to its resource.
+func cacheNamespace(r Route, res *apigateway.Resource) pulumi.StringPtrInput {
+	if !r.Cached() {
+		return nil
+	}
+	return res.ID().ToStringOutput()
 }
 
 // corsResponseParameters are the static CORS headers of every response. With "*" the origin

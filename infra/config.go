@@ -21,10 +21,13 @@ const (
 	KeyCanary       = "canary"
 	KeyAPIKeyValues = "apiKeyValues"
 	KeyTags         = "tags"
+	KeyMonitoring   = "monitoring"
+	KeyWAF          = "waf"
+	KeyProtection   = "protection"
 )
 
 // configKeys lists every key the program reads; any other key in the project namespace is an error.
-var configKeys = []string{KeyModels, KeyAPI, KeyAccess, KeyCanary, KeyAPIKeyValues, KeyTags}
+var configKeys = []string{KeyModels, KeyAPI, KeyAccess, KeyCanary, KeyAPIKeyValues, KeyTags, KeyMonitoring, KeyWAF, KeyProtection}
 
 // StackConfig is the whole validated configuration of one stack.
 type StackConfig struct {
@@ -40,6 +43,10 @@ type StackConfig struct {
 	APIKeyValues map[string]string
 	// Tags are added to every taggable resource, after the project/stack/model tags.
 	Tags map[string]string
+	// Monitoring, WAF and Protection are nil when the stack turns them off.
+	Monitoring *MonitoringConfig
+	WAF        *WAFConfig
+	Protection *ProtectionConfig
 }
 
 // ModelConfig describes one SageMaker model and its real-time endpoint.
@@ -92,9 +99,7 @@ type GuardrailsConfig struct {
 	WaitIntervalSeconds            int `json:"waitIntervalSeconds"`
 	TerminationWaitSeconds         int `json:"terminationWaitSeconds,omitempty"`
 	MaximumExecutionTimeoutSeconds int `json:"maximumExecutionTimeoutSeconds,omitempty"`
-	// Rollback alarms: 5XX invocation errors per minute and ModelLatency p99 in milliseconds.
-	Invocation5xxThreshold float64 `json:"invocation5xxThreshold"`
-	ModelLatencyP99Ms      float64 `json:"modelLatencyP99Ms"`
+	// The rollback alarms are the endpoint's alarms (monitoring.alarms).
 }
 
 // APIConfig describes the REST API, its routes and its stage.
@@ -111,6 +116,8 @@ type APIConfig struct {
 	// Throttle applies to every method of the stage (MethodSettings */*).
 	Throttle *ThrottleConfig `json:"throttle,omitempty"`
 	CORS     *CORSConfig     `json:"cors,omitempty"`
+	// Cache is the stage response cache; nil turns it off.
+	Cache *CacheConfig `json:"cache,omitempty"`
 	// ManageAccountCloudWatchRole creates the per-account, per-region apigateway.Account singleton.
 	// Turn it on in exactly one stack per account and region.
 	ManageAccountCloudWatchRole bool `json:"manageAccountCloudWatchRole,omitempty"`
@@ -131,6 +138,60 @@ type RouteConfig struct {
 	Model string `json:"model"`
 	// Throttle is a per-method stage throttle for this route.
 	Throttle *ThrottleConfig `json:"throttle,omitempty"`
+	// InferenceTypes limits a recommendations route's inference_type values (default: all).
+	InferenceTypes []string `json:"inferenceTypes,omitempty"`
+}
+
+// InferenceTypes are the recommendation inference types; only the first is deterministic.
+var InferenceTypes = []string{
+	"deterministic", "stochastic_plackett_luce", "stochastic_plackett_luce_cached",
+	"stochastic_gumbel_softmax_trick", "stochastic_epsilon_greedy",
+}
+
+// CacheConfig is the stage cache: cluster size, TTL, and the routes cached.
+type CacheConfig struct {
+	ClusterSizeGB string   `json:"clusterSizeGb"`
+	TTLSeconds    int      `json:"ttlSeconds,omitempty"`
+	Routes        []string `json:"routes"`
+}
+
+// MonitoringConfig is alarms (with optional e-mail notifications) and a dashboard.
+type MonitoringConfig struct {
+	Dashboard    bool          `json:"dashboard,omitempty"`
+	NotifyEmails []string      `json:"notifyEmails,omitempty"`
+	Alarms       *AlarmsConfig `json:"alarms,omitempty"`
+}
+
+// AlarmsConfig holds the alarm thresholds.
+type AlarmsConfig struct {
+	// API5xxRate and API4xxRate are shares of requests (0-1) over 5 minutes.
+	API5xxRate      float64 `json:"api5xxRate"`
+	API4xxRate      float64 `json:"api4xxRate"`
+	APILatencyP99Ms float64 `json:"apiLatencyP99Ms"`
+	// Per endpoint (stable and canary); the blue/green guardrails roll back on the first two.
+	EndpointInvocation5xxPerMinute float64 `json:"endpointInvocation5xxPerMinute"`
+	EndpointModelLatencyP99Ms      float64 `json:"endpointModelLatencyP99Ms"`
+	// EndpointCPUPercent applies to instance variants (CPUUtilization, 100 per vCPU).
+	EndpointCPUPercent float64 `json:"endpointCpuPercent"`
+}
+
+// WAFConfig is a regional web ACL on the stage.
+type WAFConfig struct {
+	// RateLimitPerIP is the request limit per client IP per 5 minutes.
+	RateLimitPerIP      int   `json:"rateLimitPerIp"`
+	BlockMalformedItems *bool `json:"blockMalformedItems,omitempty"`
+	AWSCommonRuleSet    bool  `json:"awsCommonRuleSet,omitempty"`
+}
+
+// ProtectionConfig guards production resources.
+type ProtectionConfig struct {
+	// ProtectEndpoints sets Pulumi's protect on the stable SageMaker endpoints.
+	ProtectEndpoints bool `json:"protectEndpoints,omitempty"`
+	// ProtectLogGroups sets protect on the API log groups; RetainLogGroups keeps them on destroy.
+	ProtectLogGroups bool `json:"protectLogGroups,omitempty"`
+	RetainLogGroups  bool `json:"retainLogGroups,omitempty"`
+	// KMSKeyArn encrypts instance endpoint volumes and the log groups.
+	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
 }
 
 // ThrottleConfig is a token bucket: steady rate (requests/second) and burst.
@@ -193,6 +254,7 @@ const (
 	DefaultCanaryMaxPercent      = 50.0
 	DefaultGuardrailTermination  = 600
 	DefaultGuardrailMaxExecution = 3600
+	DefaultCacheTTLSeconds       = 300
 )
 
 func (c *StackConfig) applyDefaults() {
@@ -240,6 +302,17 @@ func (c *StackConfig) applyDefaults() {
 	}
 	if a.XRayTracing == nil {
 		a.XRayTracing = boolPtr(true)
+	}
+	for i := range a.Routes {
+		if a.Routes[i].Kind == RouteRecommendations && len(a.Routes[i].InferenceTypes) == 0 {
+			a.Routes[i].InferenceTypes = append([]string(nil), InferenceTypes...)
+		}
+	}
+	if a.Cache != nil && a.Cache.TTLSeconds == 0 {
+		a.Cache.TTLSeconds = DefaultCacheTTLSeconds
+	}
+	if w := c.WAF; w != nil && w.BlockMalformedItems == nil {
+		w.BlockMalformedItems = boolPtr(true)
 	}
 	if cn := c.Canary; cn != nil {
 		if cn.MaxPercentTraffic == 0 {
@@ -300,6 +373,9 @@ func LoadConfig(src ConfigSource) (*StackConfig, error) {
 	decode(KeyCanary, &c.Canary, false)
 	decode(KeyTags, &c.Tags, false)
 	decode(KeyAPIKeyValues, &c.APIKeyValues, false)
+	decode(KeyMonitoring, &c.Monitoring, false)
+	decode(KeyWAF, &c.WAF, false)
+	decode(KeyProtection, &c.Protection, false)
 	if _, ok := src.Get(Namespace + ":" + KeyAPIKeyValues); ok && !src.IsSecret(Namespace+":"+KeyAPIKeyValues) {
 		errs = append(errs, fmt.Errorf("%s: must be a secret; set each value with `pulumi config set --secret --path '%s.<client>' <value>`", keyPath(KeyAPIKeyValues), KeyAPIKeyValues))
 	}

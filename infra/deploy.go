@@ -28,34 +28,52 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 	if err != nil {
 		return nil, err
 	}
-	out := &Outputs{Endpoints: map[string]*ModelEndpoint{}}
+	out := &Outputs{Endpoints: map[string]*ModelEndpoint{}, Stack: cfg.Stack}
+
+	var alarmActions pulumi.ArrayInput
+	var alarms *AlarmsConfig
+	if m := cfg.Monitoring; m != nil {
+		alarms = m.Alarms
+		if len(m.NotifyEmails) > 0 {
+			n, err := NewNotifications(ctx, NameNotify, &NotificationsArgs{Emails: m.NotifyEmails, Tags: cfg.tags("")})
+			if err != nil {
+				return nil, err
+			}
+			out.Notifications = n
+			alarmActions = pulumi.Array{n.TopicArn}
+		}
+	}
+	var protect bool
+	var kmsKey string
+	if pr := cfg.Protection; pr != nil {
+		protect, kmsKey = pr.ProtectEndpoints, pr.KMSKeyArn
+	}
+	endpointArgs := func(model, endpointName string, mc ModelConfig) *ModelEndpointArgs {
+		return &ModelEndpointArgs{
+			Model: model, EndpointName: endpointName, Config: mc, Platform: platform, Tags: cfg.tags(model),
+			Alarms: alarms, AlarmActions: alarmActions, KMSKeyArn: kmsKey,
+		}
+	}
 	for _, name := range sortedKeys(cfg.Models) {
-		ep, err := NewModelEndpoint(ctx, name, &ModelEndpointArgs{
-			Model:        name,
-			EndpointName: EndpointName(cfg.Project, cfg.Stack, name),
-			Config:       cfg.Models[name],
-			Platform:     platform,
-			Tags:         cfg.tags(name),
-		})
+		args := endpointArgs(name, EndpointName(cfg.Project, cfg.Stack, name), cfg.Models[name])
+		args.Protect = protect
+		ep, err := NewModelEndpoint(ctx, name, args)
 		if err != nil {
 			return nil, err
 		}
 		out.Endpoints[name] = ep
 	}
 	if cn := cfg.Canary; cn != nil {
-		// The canary version of a model: same tier code, its own endpoint.
-		ep, err := NewModelEndpoint(ctx, cn.Model+CanarySuffix, &ModelEndpointArgs{
-			Model:        cn.Model,
-			EndpointName: EndpointName(cfg.Project, cfg.Stack, cn.Model) + CanarySuffix,
-			Config:       cfg.CanaryModel(),
-			Platform:     platform,
-			Tags:         cfg.tags(cn.Model),
-		})
+		// The canary version of a model: same tier code, its own endpoint. Never protected:
+		// promotion and rollback delete it.
+		ep, err := NewModelEndpoint(ctx, cn.Model+CanarySuffix,
+			endpointArgs(cn.Model, EndpointName(cfg.Project, cfg.Stack, cn.Model)+CanarySuffix, cfg.CanaryModel()))
 		if err != nil {
 			return nil, err
 		}
 		out.Canary = ep
 	}
+
 	api, err := NewRestAPI(ctx, NameAPI, &RestAPIArgs{
 		Config:    cfg,
 		Platform:  platform,
@@ -79,7 +97,31 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 		return nil, err
 	}
 	out.Access = access
-	out.Stack = cfg.Stack
+
+	if cfg.Monitoring != nil {
+		var eps []DashboardEndpoint
+		for _, model := range sortedKeys(cfg.Models) {
+			eps = append(eps, DashboardEndpoint{Model: model, Name: EndpointName(cfg.Project, cfg.Stack, model)})
+		}
+		if cn := cfg.Canary; cn != nil {
+			eps = append(eps, DashboardEndpoint{Model: cn.Model, Name: EndpointName(cfg.Project, cfg.Stack, cn.Model) + CanarySuffix, Canary: true})
+		}
+		mon, err := NewMonitoring(ctx, NameMonitor, &MonitoringArgs{
+			Config: cfg, Region: platform.Region, Routes: api.Routes, Endpoints: eps,
+			AccessLogGroup: api.AccessLogGroup, AlarmActions: alarmActions, Tags: cfg.tags(""),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out.Monitoring = mon
+	}
+	if cfg.WAF != nil {
+		fw, err := NewFirewall(ctx, NameWAF, &FirewallArgs{Config: cfg, Routes: api.Routes, StageArn: api.StageArn, Tags: cfg.tags("")})
+		if err != nil {
+			return nil, err
+		}
+		out.Firewall = fw
+	}
 	return out, nil
 }
 

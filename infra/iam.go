@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 )
@@ -29,6 +30,28 @@ type PolicyStatement struct {
 var UnscopedActions = map[string]string{
 	"ecr:GetAuthorizationToken": "ECR authorization tokens are account-wide; the action has no resource type",
 	"cloudwatch:PutMetricData":  "CloudWatch metrics have no ARN; the statement is narrowed by the cloudwatch:namespace condition",
+}
+
+// WildcardResources is the allowlist of resource ARNs that contain a wildcard, with the reason
+// for each; any other wildcard resource is a defect (tests check every policy against it).
+var WildcardResources = []struct {
+	Pattern *regexp.Regexp
+	Why     string
+}{
+	{regexp.MustCompile(`^arn:[a-z-]+:logs:[a-z0-9-]+:[0-9]{12}:log-group:/aws/sagemaker/Endpoints/[A-Za-z0-9-]+:log-stream:\*$`),
+		"SageMaker names an endpoint's log streams per instance at run time; the grant stays inside the endpoint's own log group"},
+	{regexp.MustCompile(`^arn:[a-z-]+:logs:[a-z0-9-]+:[0-9]{12}:log-group:\*$`),
+		"the account-level API Gateway logging role (apigateway.Account) writes the groups API Gateway names itself for every API and stage, /Canary included"},
+}
+
+// WildcardResourceAllowed reports whether a wildcard resource ARN is on the allowlist.
+func WildcardResourceAllowed(arn string) bool {
+	for _, w := range WildcardResources {
+		if w.Pattern.MatchString(arn) {
+			return true
+		}
+	}
+	return false
 }
 
 // JSON serialises a policy document.

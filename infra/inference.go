@@ -22,6 +22,12 @@ type ModelEndpointArgs struct {
 	Config       ModelConfig
 	Platform     Platform
 	Tags         pulumi.StringMap
+	// Alarms creates the endpoint's alarms (nil: none); AlarmActions are notified.
+	Alarms       *AlarmsConfig
+	AlarmActions pulumi.ArrayInput
+	// Protect guards the endpoint against deletion; KMSKeyArn encrypts instance volumes.
+	Protect   bool
+	KMSKeyArn string
 }
 
 // ModelEndpoint is a SageMaker model, its endpoint configuration and endpoint, its execution
@@ -35,7 +41,7 @@ type ModelEndpoint struct {
 	RoleArn      pulumi.StringOutput `pulumi:"roleArn"`
 	// Image is the resolved image URI (built-in algorithms are looked up per region).
 	Image string
-	// AlarmNames are the rollback alarms (empty without guardrails).
+	// AlarmNames are the endpoint's alarm names (empty without monitoring.alarms).
 	AlarmNames []string
 }
 
@@ -82,10 +88,15 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 
 	// Never a fixed name: every field is ForceNew, so a change replaces the configuration and
 	// the new one must exist before the old one is deleted.
-	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, child(name, "config"), &sagemaker.EndpointConfigurationArgs{
+	configArgs := &sagemaker.EndpointConfigurationArgs{
 		ProductionVariants: sagemaker.EndpointConfigurationProductionVariantArray{productionVariant(cfg, model.Name)},
 		Tags:               args.Tags,
-	}, parent)
+	}
+	if args.KMSKeyArn != "" && cfg.Instance != nil {
+		// Serverless variants have no storage volume to encrypt.
+		configArgs.KmsKeyArn = pulumi.String(args.KMSKeyArn)
+	}
+	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, child(name, "config"), configArgs, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint configuration: %w", name, err)
 	}
@@ -95,15 +106,17 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		EndpointConfigName: endpointConfig.Name,
 		Tags:               args.Tags,
 	}
-	if g := cfg.Guardrails; g != nil {
-		alarms, err := newRollbackAlarms(ctx, name, args, parent)
+	if args.Alarms != nil {
+		rollback, names, err := newEndpointAlarms(ctx, name, args, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model endpoint %s: alarms: %w", name, err)
 		}
-		endpointArgs.DeploymentConfig = guardrails(g, alarms)
-		comp.AlarmNames = []string{rollbackAlarmName(args.EndpointName, alarm5xx), rollbackAlarmName(args.EndpointName, alarmLatency)}
+		comp.AlarmNames = names
+		if g := cfg.Guardrails; g != nil {
+			endpointArgs.DeploymentConfig = guardrails(g, rollback)
+		}
 	}
-	endpoint, err := sagemaker.NewEndpoint(ctx, child(name, "endpoint"), endpointArgs, parent)
+	endpoint, err := sagemaker.NewEndpoint(ctx, child(name, "endpoint"), endpointArgs, parent, pulumi.Protect(args.Protect))
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint: %w", name, err)
 	}
@@ -224,56 +237,74 @@ func newAutoscaling(ctx *pulumi.Context, name string, a *AutoscalingConfig, endp
 	return err
 }
 
+// Endpoint alarm kinds; names are <endpoint name>-<kind>.
 const (
 	alarm5xx     = "invocation-5xx"
 	alarmLatency = "model-latency-p99"
+	alarmCPU     = "cpu"
 )
 
-// rollbackAlarmName derives an alarm's name from the endpoint name (known before the endpoint
+// EndpointAlarmName derives an alarm's name from the endpoint name (known before the endpoint
 // exists), so the alarms can name the endpoint in their dimensions without a dependency cycle.
-func rollbackAlarmName(endpointName, kind string) string { return endpointName + "-" + kind }
+func EndpointAlarmName(endpointName, kind string) string { return endpointName + "-" + kind }
 
-// newRollbackAlarms creates the alarms a blue/green deployment rolls back on; the endpoint
-// names them through their Name outputs, so they exist before the endpoint is updated.
-func newRollbackAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.StringInput, error) {
-	g := args.Config.Guardrails
-	errorsName, latencyName := rollbackAlarmName(args.EndpointName, alarm5xx), rollbackAlarmName(args.EndpointName, alarmLatency)
+// alarmSpec describes one endpoint alarm (one-minute periods).
+type alarmSpec struct {
+	role, kind, namespace, metric, statistic, extended, comparison string
+	threshold                                                      float64
+	periods                                                        int
+	what                                                           string
+}
+
+// newEndpointAlarms creates the endpoint's alarms: 5XX invocation errors, ModelLatency p99 and,
+// for instance variants, CPU. It returns the first two's Name outputs (the blue/green rollback
+// alarms; naming them through outputs makes them exist before the endpoint is updated) and
+// every alarm's name.
+func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.StringInput, []string, error) {
+	a := args.Alarms
 	dims := pulumi.StringMap{"EndpointName": pulumi.String(args.EndpointName), "VariantName": pulumi.String(VariantName)}
-	errorsAlarm, err := cloudwatch.NewMetricAlarm(ctx, child(name, "alarm-invocation-5xx"), &cloudwatch.MetricAlarmArgs{
-		Name:               pulumi.String(errorsName),
-		AlarmDescription:   pulumi.Sprintf("%s: 5XX invocation errors; rolls back a blue/green deployment", args.EndpointName),
-		Namespace:          pulumi.String("AWS/SageMaker"),
-		MetricName:         pulumi.String("Invocation5XXErrors"),
-		Dimensions:         dims,
-		Statistic:          pulumi.String("Sum"),
-		Period:             pulumi.Int(60),
-		EvaluationPeriods:  pulumi.Int(2),
-		Threshold:          pulumi.Float64(g.Invocation5xxThreshold),
-		ComparisonOperator: pulumi.String("GreaterThanOrEqualToThreshold"),
-		TreatMissingData:   pulumi.String("notBreaching"),
-		Tags:               args.Tags,
-	}, parent)
-	if err != nil {
-		return nil, err
+	specs := []alarmSpec{
+		{"alarm-invocation-5xx", alarm5xx, "AWS/SageMaker", "Invocation5XXErrors", "Sum", "", "GreaterThanOrEqualToThreshold", a.EndpointInvocation5xxPerMinute, 2, "5XX invocation errors per minute"},
+		// ModelLatency is reported in microseconds.
+		{"alarm-model-latency", alarmLatency, "AWS/SageMaker", "ModelLatency", "", "p99", "GreaterThanThreshold", a.EndpointModelLatencyP99Ms * 1000, 3, "ModelLatency p99"},
 	}
-	latencyAlarm, err := cloudwatch.NewMetricAlarm(ctx, child(name, "alarm-model-latency"), &cloudwatch.MetricAlarmArgs{
-		Name:               pulumi.String(latencyName),
-		AlarmDescription:   pulumi.Sprintf("%s: ModelLatency p99; rolls back a blue/green deployment", args.EndpointName),
-		Namespace:          pulumi.String("AWS/SageMaker"),
-		MetricName:         pulumi.String("ModelLatency"),
-		Dimensions:         dims,
-		ExtendedStatistic:  pulumi.String("p99"),
-		Period:             pulumi.Int(60),
-		EvaluationPeriods:  pulumi.Int(3),
-		Threshold:          pulumi.Float64(g.ModelLatencyP99Ms * 1000), // ModelLatency is in microseconds
-		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-		TreatMissingData:   pulumi.String("notBreaching"),
-		Tags:               args.Tags,
-	}, parent)
-	if err != nil {
-		return nil, err
+	if args.Config.Instance != nil {
+		specs = append(specs, alarmSpec{"alarm-cpu", alarmCPU, "/aws/sagemaker/Endpoints", "CPUUtilization", "Average", "", "GreaterThanThreshold", a.EndpointCPUPercent, 5, "CPU utilisation"})
 	}
-	return []pulumi.StringInput{errorsAlarm.Name, latencyAlarm.Name}, nil
+	var rollback []pulumi.StringInput
+	var names []string
+	for _, sp := range specs {
+		alarmName := EndpointAlarmName(args.EndpointName, sp.kind)
+		alarmArgs := &cloudwatch.MetricAlarmArgs{
+			Name:               pulumi.String(alarmName),
+			AlarmDescription:   pulumi.Sprintf("%s: %s", args.EndpointName, sp.what),
+			Namespace:          pulumi.String(sp.namespace),
+			MetricName:         pulumi.String(sp.metric),
+			Dimensions:         dims,
+			Period:             pulumi.Int(60),
+			EvaluationPeriods:  pulumi.Int(sp.periods),
+			Threshold:          pulumi.Float64(sp.threshold),
+			ComparisonOperator: pulumi.String(sp.comparison),
+			TreatMissingData:   pulumi.String("notBreaching"),
+			AlarmActions:       args.AlarmActions,
+			OkActions:          args.AlarmActions,
+			Tags:               args.Tags,
+		}
+		if sp.extended != "" {
+			alarmArgs.ExtendedStatistic = pulumi.String(sp.extended)
+		} else {
+			alarmArgs.Statistic = pulumi.String(sp.statistic)
+		}
+		alarm, err := cloudwatch.NewMetricAlarm(ctx, child(name, sp.role), alarmArgs, parent)
+		if err != nil {
+			return nil, nil, err
+		}
+		names = append(names, alarmName)
+		if sp.kind != alarmCPU {
+			rollback = append(rollback, alarm.Name)
+		}
+	}
+	return rollback, names, nil
 }
 
 func guardrails(g *GuardrailsConfig, alarmNames []pulumi.StringInput) *sagemaker.EndpointDeploymentConfigArgs {

@@ -12,12 +12,18 @@ const (
 	TypeModelEndpoint = Namespace + ":inference:ModelEndpoint"
 	TypeRestAPI       = Namespace + ":api:RestApi"
 	TypeAccess        = Namespace + ":access:Access"
+	TypeNotifications = Namespace + ":ops:Notifications"
+	TypeMonitoring    = Namespace + ":ops:Monitoring"
+	TypeFirewall      = Namespace + ":ops:Firewall"
 )
 
 // Logical names of the top-level components.
 const (
-	NameAPI    = "api"
-	NameAccess = "access"
+	NameAPI     = "api"
+	NameAccess  = "access"
+	NameNotify  = "notifications"
+	NameMonitor = "monitoring"
+	NameWAF     = "waf"
 	// CanarySuffix names the canary version of a model: <model>-canary.
 	CanarySuffix = "-canary"
 )

@@ -16,6 +16,10 @@ type Outputs struct {
 	API    *RestAPI
 	Access *Access
 	Stack  string
+	// Optional parts: nil or unset when the stack turns them off.
+	Monitoring    *Monitoring
+	Firewall      *Firewall
+	Notifications *Notifications
 }
 
 // Output names.
@@ -31,6 +35,9 @@ const (
 	OutAPIKeyIDs          = "apiKeyIds"
 	OutAPIKeyValues       = "apiKeyValues"
 	OutCurlExample        = "curlExample"
+	OutDashboardURL       = "dashboardUrl"
+	OutAlarmTopicArn      = "alarmTopicArn"
+	OutWebACLArn          = "webAclArn"
 )
 
 // Values returns every stack output by name.
@@ -58,7 +65,21 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 	for k, v := range o.Access.APIKeyValues {
 		keyValues[k] = v
 	}
+	empty := pulumi.String("").ToStringOutput()
+	dashboard, topic, acl := empty, empty, empty
+	if o.Monitoring != nil {
+		dashboard = o.Monitoring.DashboardURL
+	}
+	if o.Notifications != nil {
+		topic = o.Notifications.TopicArn
+	}
+	if o.Firewall != nil {
+		acl = o.Firewall.WebACLArn
+	}
 	return map[string]pulumi.Input{
+		OutDashboardURL:       dashboard,
+		OutAlarmTopicArn:      topic,
+		OutWebACLArn:          acl,
 		OutEndpointNames:      names,
 		OutEndpointArns:       arns,
 		OutCanaryEndpointName: canary,

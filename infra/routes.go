@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,11 @@ type Route struct {
 	RequestTemplate      string
 	IntegrationResponses []IntegrationResponse
 	TimeoutMs            int
+	// CacheKeyParameters are set when the route is cached (api.cache.routes); the cache key is
+	// the parameters that shape the answer.
+	CacheKeyParameters []string
+	// InferenceTypes is the allowlist of a recommendations route (a stage variable).
+	InferenceTypes []string
 }
 
 // IntegrationResponse maps SageMaker's status (SelectionPattern, "" = default) to a method
@@ -108,6 +114,7 @@ func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
 		case RouteRecommendations:
 			r.HTTPMethod, r.ResourcePath, r.ContentType = "GET", "/"+rc.Path+"/{user_id}", "application/json"
 			r.RequestParameters = map[string]bool{"method.request.path.user_id": true, "method.request.querystring.k": false, "method.request.querystring.inference_type": false}
+			r.InferenceTypes = rc.InferenceTypes
 			request, response, rejected = templates.RecommendationsRequest, templates.RecommendationsResponse, templates.RecommendationsResponse
 		case RouteCSV:
 			r.HTTPMethod, r.ResourcePath, r.ContentType = "POST", "/"+rc.Path, "text/csv"
@@ -136,9 +143,21 @@ func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
 			}
 			r.IntegrationResponses = append(r.IntegrationResponses, ir)
 		}
+		if cfg.API.Cache != nil && slices.Contains(cfg.API.Cache.Routes, rc.Path) {
+			r.CacheKeyParameters = sortedKeys(r.RequestParameters)
+		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// Cached reports whether the route is served from the stage cache.
+func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
+
+// StageVariableInferenceTypes names the stage variable holding a recommendations route's
+// allowed inference types; the templates derive it from $context.resourcePath.
+func StageVariableInferenceTypes(path string) string {
+	return "inferenceTypes_" + strings.ReplaceAll(path, "-", "_")
 }
 
 func named(tmpl fs.FS, name string) (string, string, error) {
@@ -158,6 +177,11 @@ func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[strin
 	}
 	for model, name := range endpointNames {
 		v[StageVariableEndpoint(model)] = name
+	}
+	for _, r := range cfg.API.Routes {
+		if r.Kind == RouteRecommendations {
+			v[StageVariableInferenceTypes(r.Path)] = strings.Join(r.InferenceTypes, ",")
+		}
 	}
 	return v
 }

@@ -46,13 +46,20 @@ func AccessLogFormat() (string, error) {
 	return string(b), err
 }
 
+// stageResources are what newStage creates and others wire to.
+type stageResources struct {
+	stage      *apigateway.Stage
+	deployment *apigateway.Deployment
+	accessLogs *cloudwatch.LogGroup
+}
+
 // newStage creates the deployment (redeployed whenever the API's shape changes), the log
 // groups, the stage (with the model canary when configured) and its method settings.
-func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*apigateway.Stage, *apigateway.Deployment, error) {
+func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*stageResources, error) {
 	cfg := a.cfg
 	trigger, err := DeploymentTrigger(cfg, a.routes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("deployment trigger: %w", err)
+		return nil, fmt.Errorf("deployment trigger: %w", err)
 	}
 	// Never Deployment.StageName (deprecated; it recreates the stage): the Stage resource owns it.
 	deployment, err := apigateway.NewDeployment(ctx, child(name, "deployment"), &apigateway.DeploymentArgs{
@@ -61,37 +68,31 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 		Triggers:    pulumi.StringMap{"shape": pulumi.String(trigger)},
 	}, parent, pulumi.DependsOn(a.apiResources))
 	if err != nil {
-		return nil, nil, fmt.Errorf("deployment: %w", err)
+		return nil, fmt.Errorf("deployment: %w", err)
 	}
 
-	accessLogs, err := cloudwatch.NewLogGroup(ctx, child(name, "access-logs"), &cloudwatch.LogGroupArgs{
-		RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays),
-		Tags:            a.tags,
-	}, parent)
+	accessLogs, err := newLogGroup(ctx, child(name, "access-logs"), cfg, nil, a.tags, parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("access log group: %w", err)
+		return nil, fmt.Errorf("access log group: %w", err)
 	}
 	// API Gateway writes execution logs to this group; owning it sets its retention.
-	executionLogs, err := cloudwatch.NewLogGroup(ctx, child(name, "execution-logs"), &cloudwatch.LogGroupArgs{
-		Name:            pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", a.api.ID(), cfg.API.StageName),
-		RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays),
-		Tags:            a.tags,
-	}, parent)
+	executionLogs, err := newLogGroup(ctx, child(name, "execution-logs"), cfg,
+		pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", a.api.ID(), cfg.API.StageName), a.tags, parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("execution log group: %w", err)
+		return nil, fmt.Errorf("execution log group: %w", err)
 	}
 	stageDeps := []pulumi.Resource{executionLogs}
 	if cfg.API.ManageAccountCloudWatchRole {
 		account, err := newAccountLogging(ctx, name, a, parent)
 		if err != nil {
-			return nil, nil, fmt.Errorf("account: %w", err)
+			return nil, fmt.Errorf("account: %w", err)
 		}
 		stageDeps = append(stageDeps, account)
 	}
 
 	format, err := AccessLogFormat()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	variables := pulumi.StringMap{}
 	for k, v := range StageVariables(cfg, nil) {
@@ -113,6 +114,10 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 		},
 		Tags: a.tags,
 	}
+	if ca := cfg.API.Cache; ca != nil {
+		stageArgs.CacheClusterEnabled = pulumi.Bool(true)
+		stageArgs.CacheClusterSize = pulumi.String(ca.ClusterSizeGB)
+	}
 	if cn := cfg.Canary; cn != nil && a.canary != nil {
 		// A model canary: same deployment, one stage variable overridden for a share of requests.
 		stageArgs.CanarySettings = &apigateway.StageCanarySettingsArgs{
@@ -124,17 +129,37 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 	}
 	stage, err := apigateway.NewStage(ctx, child(name, "stage"), stageArgs, parent, pulumi.DependsOn(stageDeps))
 	if err != nil {
-		return nil, nil, fmt.Errorf("stage: %w", err)
+		return nil, fmt.Errorf("stage: %w", err)
 	}
 
 	if err := newMethodSettings(ctx, name, cfg, a.api, stage, a.routes, parent); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return stage, deployment, nil
+	return &stageResources{stage: stage, deployment: deployment, accessLogs: accessLogs}, nil
 }
 
+// newLogGroup creates an API log group with the stack's retention, KMS key and protection
+// (name nil: auto-named).
+func newLogGroup(ctx *pulumi.Context, name string, cfg *StackConfig, physical pulumi.StringInput, tags pulumi.StringMap, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	args := &cloudwatch.LogGroupArgs{
+		Name:            physical,
+		RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays),
+		Tags:            tags,
+	}
+	opts := []pulumi.ResourceOption{parent}
+	if pr := cfg.Protection; pr != nil {
+		if pr.KMSKeyArn != "" {
+			args.KmsKeyId = pulumi.String(pr.KMSKeyArn)
+		}
+		opts = append(opts, pulumi.Protect(pr.ProtectLogGroups), pulumi.RetainOnDelete(pr.RetainLogGroups))
+	}
+	return cloudwatch.NewLogGroup(ctx, name, args, opts...)
+}
+
+// newMethodSettings sets metrics, logging and throttling for the stage, and per route the
+// route's throttle and cache (settings are per method, so a route's entry repeats the stage's).
 func newMethodSettings(ctx *pulumi.Context, name string, cfg *StackConfig, api *apigateway.RestApi, stage *apigateway.Stage, routes []Route, parent pulumi.ResourceOption) error {
-	settings := func(t *ThrottleConfig) *apigateway.MethodSettingsSettingsArgs {
+	settings := func(t *ThrottleConfig, cached bool) *apigateway.MethodSettingsSettingsArgs {
 		s := &apigateway.MethodSettingsSettingsArgs{
 			MetricsEnabled:   pulumi.Bool(*cfg.API.MetricsEnabled),
 			LoggingLevel:     pulumi.String(cfg.API.LoggingLevel),
@@ -144,21 +169,35 @@ func newMethodSettings(ctx *pulumi.Context, name string, cfg *StackConfig, api *
 			s.ThrottlingRateLimit = pulumi.Float64(t.RateLimit)
 			s.ThrottlingBurstLimit = pulumi.Int(t.BurstLimit)
 		}
+		if ca := cfg.API.Cache; ca != nil {
+			s.CachingEnabled = pulumi.Bool(cached)
+			if cached {
+				s.CacheTtlInSeconds = pulumi.Int(ca.TTLSeconds)
+				s.CacheDataEncrypted = pulumi.Bool(true)
+				// Clients may not flush entries with Cache-Control: max-age=0 unless authorized.
+				s.RequireAuthorizationForCacheControl = pulumi.Bool(true)
+				s.UnauthorizedCacheControlHeaderStrategy = pulumi.String("FAIL_WITH_403")
+			}
+		}
 		return s
 	}
 	if _, err := apigateway.NewMethodSettings(ctx, child(name, "settings"), &apigateway.MethodSettingsArgs{
 		RestApi: api.ID(), StageName: stage.StageName, MethodPath: pulumi.String("*/*"),
-		Settings: settings(cfg.API.Throttle),
+		Settings: settings(cfg.API.Throttle, false),
 	}, parent); err != nil {
 		return fmt.Errorf("method settings: %w", err)
 	}
 	for i, rc := range cfg.API.Routes {
-		if rc.Throttle == nil {
+		if rc.Throttle == nil && !routes[i].Cached() {
 			continue
+		}
+		throttle := rc.Throttle
+		if throttle == nil {
+			throttle = cfg.API.Throttle
 		}
 		if _, err := apigateway.NewMethodSettings(ctx, child(name, "settings-"+rc.Path), &apigateway.MethodSettingsArgs{
 			RestApi: api.ID(), StageName: stage.StageName, MethodPath: pulumi.String(routes[i].MethodSettingsPath()),
-			Settings: settings(rc.Throttle),
+			Settings: settings(throttle, routes[i].Cached()),
 		}, parent); err != nil {
 			return fmt.Errorf("method settings %s: %w", rc.Path, err)
 		}

@@ -29,7 +29,12 @@ var (
 	reAccessName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	reOrigin       = regexp.MustCompile(`^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
 	reAPIKeyValue  = regexp.MustCompile(`^[A-Za-z0-9]{20,128}$`)
+	reEmail        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	reKMSKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$`)
 )
+
+// cacheClusterSizes are the sizes API Gateway offers, in GB.
+var cacheClusterSizes = []string{"0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"}
 
 // logRetentionDays are the values CloudWatch Logs accepts.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -51,6 +56,7 @@ func (c *StackConfig) Validate() error {
 	c.validateAccess(&p)
 	c.validateCanary(&p)
 	c.validateTags(&p)
+	c.validateOperations(&p)
 	if len(p) > 0 {
 		return configError(p)
 	}
@@ -94,6 +100,9 @@ func (c *StackConfig) validateModels(p *problems) {
 		}
 		if g := m.Guardrails; g != nil {
 			validateGuardrails(p, path+".deploymentGuardrails", g, m.Instance != nil)
+			if c.Monitoring == nil || c.Monitoring.Alarms == nil {
+				p.add(path+".deploymentGuardrails", "rolls back on the endpoint alarms: set %s.alarms", keyPath(KeyMonitoring))
+			}
 		}
 	}
 }
@@ -201,12 +210,6 @@ func validateGuardrails(p *problems, path string, g *GuardrailsConfig, instance 
 	if g.MaximumExecutionTimeoutSeconds < 600 || g.MaximumExecutionTimeoutSeconds > 28800 {
 		p.add(path+".maximumExecutionTimeoutSeconds", "must be between 600 and 28800 (got %d)", g.MaximumExecutionTimeoutSeconds)
 	}
-	if g.Invocation5xxThreshold <= 0 {
-		p.add(path+".invocation5xxThreshold", "must be greater than 0 (5XX invocation errors per minute that roll back)")
-	}
-	if g.ModelLatencyP99Ms <= 0 {
-		p.add(path+".modelLatencyP99Ms", "must be greater than 0 (p99 model latency in ms that rolls back)")
-	}
 }
 
 func (c *StackConfig) validateAPI(p *problems) {
@@ -257,6 +260,86 @@ func (c *StackConfig) validateAPI(p *problems) {
 		if r.Throttle != nil {
 			validateThrottle(p, path+".throttle", *r.Throttle)
 		}
+		if r.Kind != RouteRecommendations && len(r.InferenceTypes) > 0 {
+			p.add(path+".inferenceTypes", "applies to recommendations routes only; remove it")
+		}
+		for j, ty := range r.InferenceTypes {
+			if !slices.Contains(InferenceTypes, ty) {
+				p.add(fmt.Sprintf("%s.inferenceTypes[%d]", path, j), "unknown inference type %q; use %s", ty, strings.Join(InferenceTypes, ", "))
+			}
+		}
+	}
+	if ca := a.Cache; ca != nil {
+		c.validateCache(p, ca)
+	}
+}
+
+func (c *StackConfig) validateCache(p *problems, ca *CacheConfig) {
+	path := KeyAPI + ".cache"
+	if !slices.Contains(cacheClusterSizes, ca.ClusterSizeGB) {
+		p.add(path+".clusterSizeGb", "must be one of %s (got %q)", strings.Join(cacheClusterSizes, ", "), ca.ClusterSizeGB)
+	}
+	if ca.TTLSeconds < 1 || ca.TTLSeconds > 3600 {
+		p.add(path+".ttlSeconds", "must be between 1 and 3600 (got %d)", ca.TTLSeconds)
+	}
+	if len(ca.Routes) == 0 {
+		p.add(path+".routes", "list the GET routes to cache, or remove cache")
+	}
+	for i, name := range ca.Routes {
+		rp := fmt.Sprintf("%s.routes[%d]", path, i)
+		r, ok := c.route(name)
+		switch {
+		case !ok:
+			p.add(rp, "no route has path %q; use one of %s", name, strings.Join(c.routePaths(), ", "))
+		case r.Kind == RouteCSV:
+			p.add(rp, "route %q is a POST (csv) route; only GET routes are cached", name)
+		case r.Kind == RouteRecommendations && slices.ContainsFunc(r.InferenceTypes, func(t string) bool { return t != InferenceTypes[0] }):
+			p.add(rp, "route %q serves stochastic inference types, and API Gateway caches per method, not per parameter value: set its inferenceTypes to [deterministic] (serve stochastic types on another route) or do not cache it", name)
+		}
+	}
+}
+
+func (c *StackConfig) validateOperations(p *problems) {
+	if m := c.Monitoring; m != nil {
+		for i, e := range m.NotifyEmails {
+			if !reEmail.MatchString(e) {
+				p.add(fmt.Sprintf("%s.notifyEmails[%d]", KeyMonitoring, i), "not an e-mail address (got %q)", e)
+			}
+		}
+		if len(m.NotifyEmails) > 0 && m.Alarms == nil {
+			p.add(KeyMonitoring+".notifyEmails", "notifications need alarms: set %s.alarms", keyPath(KeyMonitoring))
+		}
+		if a := m.Alarms; a != nil {
+			ap := KeyMonitoring + ".alarms"
+			for _, rate := range []struct {
+				key string
+				v   float64
+			}{{"api5xxRate", a.API5xxRate}, {"api4xxRate", a.API4xxRate}} {
+				if rate.v <= 0 || rate.v > 1 {
+					p.add(ap+"."+rate.key, "must be a share of requests greater than 0 and at most 1, e.g. 0.01 for 1%% (got %g)", rate.v)
+				}
+			}
+			for _, pos := range []struct {
+				key string
+				v   float64
+			}{{"apiLatencyP99Ms", a.APILatencyP99Ms}, {"endpointInvocation5xxPerMinute", a.EndpointInvocation5xxPerMinute},
+				{"endpointModelLatencyP99Ms", a.EndpointModelLatencyP99Ms}, {"endpointCpuPercent", a.EndpointCPUPercent}} {
+				if pos.v <= 0 {
+					p.add(ap+"."+pos.key, "must be greater than 0 (got %g)", pos.v)
+				}
+			}
+		}
+		if !m.Dashboard && m.Alarms == nil {
+			p.add(KeyMonitoring, "turns nothing on: set dashboard: true and/or alarms, or remove the key")
+		}
+	}
+	if w := c.WAF; w != nil {
+		if w.RateLimitPerIP < 100 || w.RateLimitPerIP > 2000000000 {
+			p.add(KeyWAF+".rateLimitPerIp", "must be between 100 and 2000000000 requests per 5 minutes (got %d)", w.RateLimitPerIP)
+		}
+	}
+	if pr := c.Protection; pr != nil && pr.KMSKeyArn != "" && !reKMSKeyArn.MatchString(pr.KMSKeyArn) {
+		p.add(KeyProtection+".kmsKeyArn", "must be a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<uuid> (got %q)", pr.KMSKeyArn)
 	}
 }
 

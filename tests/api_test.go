@@ -270,8 +270,12 @@ func TestStage(t *testing.T) {
 		ms := run.Get(tMethodSettings, "api-settings")
 		assert.Equal(t, "*/*", ms.In("methodPath"))
 		assert.Equal(t, stack, ms.In("stageName"))
-		assert.Equal(t, map[string]any{"metricsEnabled": true, "loggingLevel": w.level, "dataTraceEnabled": false,
-			"throttlingRateLimit": w.rate, "throttlingBurstLimit": w.burst}, ms.In("settings"))
+		want := map[string]any{"metricsEnabled": true, "loggingLevel": w.level, "dataTraceEnabled": false,
+			"throttlingRateLimit": w.rate, "throttlingBurstLimit": w.burst}
+		if stack == "prod" {
+			want["cachingEnabled"] = false // the cache is per route; nothing else is cached
+		}
+		assert.Equal(t, want, ms.In("settings"))
 
 		assert.Equal(t, w.account, run.Has(tAccount, "api-account"), "the account singleton only where configured")
 		if w.account {
@@ -286,7 +290,7 @@ func TestStage(t *testing.T) {
 	assert.Equal(t, "recommended-movies/{user_id}/GET", rs.In("methodPath"))
 	assert.Equal(t, 200.0, rs.Map("settings")["throttlingRateLimit"])
 	assert.Equal(t, 400.0, rs.Map("settings")["throttlingBurstLimit"])
-	assert.Len(t, prod.All(tMethodSettings), 2)
+	assert.Len(t, prod.All(tMethodSettings), 3, "*/*, the recommendations throttle, the cached ratings route")
 }
 
 func TestAPIOutputs(t *testing.T) {

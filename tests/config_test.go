@@ -52,7 +52,7 @@ var badConfigs = []struct {
 	{
 		name: "unknown top-level key",
 		edit: func(c map[string]any) { c["modles"] = map[string]any{} },
-		want: []string{`ml-rest-api:modles: unknown key; known keys are models, api, access, canary, apiKeyValues, tags`},
+		want: []string{`ml-rest-api:modles: unknown key; known keys are models, api, access, canary, apiKeyValues, tags, monitoring, waf, protection`},
 	},
 	{
 		name: "missing model data URL",
@@ -154,6 +154,15 @@ var badConfigs = []struct {
 		want: []string{`ml-rest-api:models.ratings.autoscaling: serverless variants scale by themselves; remove autoscaling or use instance`},
 	},
 	{
+		name:  "guardrails without the alarms they roll back on",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			delete(obj(c, "monitoring"), "alarms")
+			delete(obj(c, "monitoring"), "notifyEmails")
+		},
+		want: []string{`ml-rest-api:models.ratings.deploymentGuardrails: rolls back on the endpoint alarms: set ml-rest-api:monitoring.alarms`},
+	},
+	{
 		name:  "guardrails type and step",
 		stack: "prod",
 		edit: func(c map[string]any) {
@@ -239,7 +248,7 @@ func TestProjectDeclaresEveryStackKey(t *testing.T) {
 		assert.NotEmpty(t, d.Description, "%s needs a description", k)
 	}
 	sort.Strings(declared)
-	for _, k := range []string{"models", "api", "access", "canary", "apiKeyValues", "tags"} {
+	for _, k := range []string{"models", "api", "access", "canary", "apiKeyValues", "tags", "monitoring", "waf", "protection"} {
 		assert.Contains(t, declared, infra.Namespace+":"+k)
 		assert.Equal(t, "object", project.Config[infra.Namespace+":"+k].Type, k)
 	}

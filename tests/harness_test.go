@@ -38,6 +38,8 @@ type Res struct {
 	Inputs     resource.PropertyMap
 	State      resource.PropertyMap
 	DependsOn  []string
+	// Protect and RetainOnDelete are the resource options the program set.
+	Protect, RetainOnDelete bool
 }
 
 // In returns an input as plain Go values (secrets unwrapped), nil when absent.
@@ -108,6 +110,7 @@ func (m *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
+		r.Protect, r.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
 	}
 	if args.Custom {
 		r.ID, r.State = m.computed(args.TypeToken, args.Name, args.Inputs)
@@ -137,7 +140,7 @@ var autoNamed = map[string]bool{
 	"aws:cloudwatch/logGroup:LogGroup": true, "aws:cloudwatch/metricAlarm:MetricAlarm": true,
 	"aws:apigateway/restApi:RestApi": true, "aws:apigateway/apiKey:ApiKey": true,
 	"aws:apigateway/usagePlan:UsagePlan": true, "aws:apigateway/requestValidator:RequestValidator": true,
-	"aws:cloudwatch/dashboard:Dashboard": true, "aws:sns/topic:Topic": true,
+	"aws:sns/topic:Topic":     true,
 	"aws:wafv2/webAcl:WebAcl": true,
 }
 
@@ -216,7 +219,13 @@ func (m *recorder) computed(typ, name string, in resource.PropertyMap) (string, 
 		id = arn("sns", physical)
 		set("arn", id)
 	case "aws:wafv2/webAcl:WebAcl":
-		set("arn", arn("wafv2", "regional/webacl/"+physical+"/"+shortHash(name, 8)))
+		id = shortHash(name, 8)
+		set("arn", arn("wafv2", "regional/webacl/"+physical+"/"+id))
+	case "aws:sns/topicSubscription:TopicSubscription":
+		set("arn", str("topic")+":"+shortHash(name, 8))
+	case "aws:cloudwatch/dashboard:Dashboard":
+		id = str("dashboardName")
+		set("dashboardArn", "arn:aws:cloudwatch::"+mockAccount+":dashboard/"+id)
 	}
 	set("id", id)
 	return id, state

@@ -138,26 +138,27 @@ func TestProdRatingsHasBlueGreenGuardrails(t *testing.T) {
 	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 10.0}, routing["canarySize"])
 	assert.Equal(t, 600.0, routing["waitIntervalInSeconds"])
 	assert.Equal(t, 300.0, bg["terminationWaitInSeconds"])
+	assert.Equal(t, 3600.0, bg["maximumExecutionTimeoutInSeconds"])
+	// It rolls back on the endpoint's own 5XX and latency alarms (not on CPU).
 	alarms := dc["autoRollbackConfiguration"].(map[string]any)["alarms"].([]any)
 	assert.Equal(t, []any{
 		map[string]any{"alarmName": "ml-rest-api-prod-ratings-invocation-5xx"},
 		map[string]any{"alarmName": "ml-rest-api-prod-ratings-model-latency-p99"},
 	}, alarms)
+	assert.True(t, ep.DependsOnRes(run.Get(tAlarm, "ratings-alarm-invocation-5xx")), "the alarms exist before the endpoint is updated")
+	assert.True(t, ep.DependsOnRes(run.Get(tAlarm, "ratings-alarm-model-latency")))
 
-	errs := run.Get(tAlarm, "ratings-alarm-invocation-5xx")
-	assert.Equal(t, "Invocation5XXErrors", errs.In("metricName"))
-	assert.Equal(t, map[string]any{"EndpointName": "ml-rest-api-prod-ratings", "VariantName": "AllTraffic"}, errs.In("dimensions"))
-	assert.Equal(t, 5.0, errs.In("threshold"))
-	lat := run.Get(tAlarm, "ratings-alarm-model-latency")
-	assert.Equal(t, "ModelLatency", lat.In("metricName"))
-	assert.Equal(t, "p99", lat.In("extendedStatistic"))
-	assert.Equal(t, 250000.0, lat.In("threshold"), "ModelLatency is in microseconds")
-
-	// The other models have no guardrails and no rollback alarms.
+	// The other models have no guardrails (their alarms only notify).
 	assert.Nil(t, run.Get(tEndpoint, "recommendations-endpoint").In("deploymentConfig"))
-	assert.False(t, run.Has(tAlarm, "recommendations-alarm-invocation-5xx"))
-	dev := runStack(t, "dev")
-	assert.Empty(t, dev.All(tAlarm))
+	assert.Nil(t, run.Get(tEndpoint, "propensity-endpoint").In("deploymentConfig"))
+	guarded := runStack(t, "prod", withConfig(func(c map[string]any) {
+		g := obj(c, "models", "ratings", "deploymentGuardrails")
+		g["type"], g["stepPercent"] = "LINEAR", 20
+	}))
+	routing = guarded.Get(tEndpoint, "ratings-endpoint").Map("deploymentConfig")["blueGreenUpdatePolicy"].(map[string]any)["trafficRoutingConfiguration"].(map[string]any)
+	assert.Equal(t, "LINEAR", routing["type"])
+	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 20.0}, routing["linearStepSize"])
+	assert.Nil(t, routing["canarySize"])
 }
 
 func TestModelExecutionPoliciesGolden(t *testing.T) {

@@ -18,6 +18,7 @@ var taggable = map[string]bool{
 	tRolePolicy: false, tScalingPolicy: false, tResource: false, tMethod: false, tIntegration: false,
 	tIntegrationRes: false, tMethodRes: false, tValidator: false, tGatewayRes: false, tDeployment: false,
 	tMethodSettings: false, tAccount: false,
+	tLogMetricFilter: false, tDashboard: false, tTopic: true, tTopicSubscription: false, tWebACL: true, tWebACLAssoc: false,
 }
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {

@@ -42,9 +42,9 @@ type exchange struct {
 var platform = infra.Platform{Partition: "aws", Region: "eu-west-1", AccountID: mockAccount}
 
 // stackRoutes returns the routes and stage variables of a stack as the program deploys them.
-func stackRoutes(t testing.TB, stack string) (map[string]infra.Route, map[string]string) {
+func stackRoutes(t testing.TB, stack string, opts ...runOpt) (map[string]infra.Route, map[string]string) {
 	t.Helper()
-	cfg, err := loadConfig(t, stack)
+	cfg, err := loadConfig(t, stack, opts...)
 	require.NoError(t, err)
 	routes, err := infra.Routes(cfg, platform, templates.Files)
 	require.NoError(t, err)
@@ -60,9 +60,9 @@ func stackRoutes(t testing.TB, stack string) (map[string]infra.Route, map[string
 }
 
 // runCalls renders every call of a route in one batch.
-func runCalls(t *testing.T, stack, path string, calls []call) map[string]exchange {
+func runCalls(t *testing.T, stack, path string, calls []call, opts ...runOpt) map[string]exchange {
 	t.Helper()
-	routes, vars := stackRoutes(t, stack)
+	routes, vars := stackRoutes(t, stack, opts...)
 	r, ok := routes[path]
 	require.True(t, ok, "no route %s in %s", path, stack)
 	var batch []vtlCase
@@ -464,5 +464,27 @@ func TestTemplateGoldenTranscripts(t *testing.T) {
 				n, c.user, c.query, strings.TrimSuffix(ex[n].Payload, "\n"), c.modelStatus, c.modelBody, ex[n].ClientStatus, strings.TrimSuffix(ex[n].ClientBody, "\n"))
 		}
 		golden(t, "templates/"+route+".txt", []byte(b.String()))
+	}
+}
+
+// A recommendations route serves only its configured inference types (stage variable
+// inferenceTypes_<path>, read through $context.resourcePath).
+func TestInferenceTypeAllowlistPerRoute(t *testing.T) {
+	t.Parallel()
+	deterministicOnly := withConfig(func(c map[string]any) {
+		obj(c, "api", "routes", 1)["inferenceTypes"] = []any{"deterministic"}
+	})
+	ex := runCalls(t, "dev", "recommended-movies", []call{
+		{name: "allowed", user: "U:1", query: q("inference_type", "deterministic"), modelStatus: 200, modelBody: recsModel},
+		{name: "default", user: "U:1", modelStatus: 200, modelBody: recsModel},
+		{name: "refused", user: "U:1", query: q("inference_type", "stochastic_epsilon_greedy"), modelStatus: 200, modelBody: `{"predictions":[]}`},
+		{name: "comma trick", user: "U:1", query: q("inference_type", "deterministic,stochastic_epsilon_greedy"), modelStatus: 200, modelBody: `{"predictions":[]}`},
+	}, deterministicOnly)
+	assert.Equal(t, 200, ex["allowed"].ClientStatus)
+	assert.Equal(t, 200, ex["default"].ClientStatus)
+	for _, n := range []string{"refused", "comma trick"} {
+		assert.Equal(t, sentinel, ex[n].Payload, n)
+		assert.Equal(t, 400, ex[n].ClientStatus, n)
+		assertJSONEqual(t, `{"message":"inference_type must be one of deterministic"}`, ex[n].ClientBody, n)
 	}
 }

@@ -1,0 +1,215 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// DashboardEndpoint is one endpoint on the dashboard.
+type DashboardEndpoint struct {
+	Model, Name string
+	Canary      bool
+}
+
+// MonitoringArgs configures the stack's API alarms and dashboard.
+type MonitoringArgs struct {
+	Config    *StackConfig
+	Region    string
+	Routes    []Route
+	Endpoints []DashboardEndpoint
+	// AccessLogGroup is the API access log group (for the throttled-requests metric).
+	AccessLogGroup pulumi.StringInput
+	AlarmActions   pulumi.ArrayInput
+	Tags           pulumi.StringMap
+}
+
+// Monitoring is the API alarms, the throttled-requests metric and the dashboard.
+type Monitoring struct {
+	pulumi.ResourceState
+
+	DashboardURL pulumi.StringOutput `pulumi:"dashboardUrl"`
+	AlarmNames   []string
+}
+
+// ThrottledMetric is the metric counting 429 answers, from the access logs.
+const ThrottledMetric = "ThrottledRequests"
+
+// MetricsNamespace is the stack's own CloudWatch namespace.
+func MetricsNamespace(project, stack string) string { return project + "/" + stack }
+
+// NewMonitoring registers the API alarms (when monitoring.alarms is set) and the dashboard
+// (when monitoring.dashboard is true).
+func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
+	if args == nil || args.Config == nil || args.Config.Monitoring == nil {
+		return nil, fmt.Errorf("monitoring %s: Config with monitoring is required", name)
+	}
+	cfg := args.Config
+	m := cfg.Monitoring
+	comp := &Monitoring{}
+	if err := ctx.RegisterComponentResource(TypeMonitoring, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	apiName := APIName(cfg.Project, cfg.Stack)
+
+	// 429s (throttle and quota) appear in the access logs only; count them as a metric.
+	if _, err := cloudwatch.NewLogMetricFilter(ctx, child(name, "throttled"), &cloudwatch.LogMetricFilterArgs{
+		LogGroupName: args.AccessLogGroup,
+		Pattern:      pulumi.String(`{ $.status = "429" }`),
+		MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{
+			Name: pulumi.String(ThrottledMetric), Namespace: pulumi.String(MetricsNamespace(cfg.Project, cfg.Stack)),
+			Value: pulumi.String("1"), DefaultValue: pulumi.String("0"),
+		},
+	}, parent); err != nil {
+		return nil, fmt.Errorf("monitoring %s: throttled metric: %w", name, err)
+	}
+
+	if a := m.Alarms; a != nil {
+		dims := pulumi.StringMap{"ApiName": pulumi.String(apiName), "Stage": pulumi.String(cfg.API.StageName)}
+		for _, sp := range []struct {
+			role, metric, statistic, extended string
+			threshold                         float64
+			periods                           int
+			what                              string
+		}{
+			{"api-5xx-rate", "5XXError", "Average", "", a.API5xxRate, 1, "share of requests answered 5XX"},
+			{"api-4xx-rate", "4XXError", "Average", "", a.API4xxRate, 1, "share of requests answered 4XX"},
+			{"api-latency-p99", "Latency", "", "p99", a.APILatencyP99Ms, 2, "Latency p99 in ms"},
+		} {
+			alarmName := apiName + "-" + sp.role
+			alarmArgs := &cloudwatch.MetricAlarmArgs{
+				Name:               pulumi.String(alarmName),
+				AlarmDescription:   pulumi.Sprintf("%s stage %s: %s", apiName, cfg.API.StageName, sp.what),
+				Namespace:          pulumi.String("AWS/ApiGateway"),
+				MetricName:         pulumi.String(sp.metric),
+				Dimensions:         dims,
+				Period:             pulumi.Int(300),
+				EvaluationPeriods:  pulumi.Int(sp.periods),
+				Threshold:          pulumi.Float64(sp.threshold),
+				ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+				TreatMissingData:   pulumi.String("notBreaching"),
+				AlarmActions:       args.AlarmActions,
+				OkActions:          args.AlarmActions,
+				Tags:               args.Tags,
+			}
+			if sp.extended != "" {
+				alarmArgs.ExtendedStatistic = pulumi.String(sp.extended)
+			} else {
+				alarmArgs.Statistic = pulumi.String(sp.statistic)
+			}
+			if _, err := cloudwatch.NewMetricAlarm(ctx, child(name, sp.role), alarmArgs, parent); err != nil {
+				return nil, fmt.Errorf("monitoring %s: alarm %s: %w", name, sp.role, err)
+			}
+			comp.AlarmNames = append(comp.AlarmNames, alarmName)
+		}
+	}
+
+	comp.DashboardURL = pulumi.String("").ToStringOutput()
+	if m.Dashboard {
+		body, err := DashboardBody(cfg, args.Region, args.Routes, args.Endpoints)
+		if err != nil {
+			return nil, fmt.Errorf("monitoring %s: dashboard body: %w", name, err)
+		}
+		dashboard, err := cloudwatch.NewDashboard(ctx, child(name, "dashboard"), &cloudwatch.DashboardArgs{
+			DashboardName: pulumi.String(apiName),
+			DashboardBody: pulumi.String(body),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("monitoring %s: dashboard: %w", name, err)
+		}
+		comp.DashboardURL = pulumi.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards:name=%s", args.Region, args.Region, dashboard.DashboardName)
+	}
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"dashboardUrl": comp.DashboardURL}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+type widget struct {
+	Type       string           `json:"type"`
+	X          int              `json:"x"`
+	Y          int              `json:"y"`
+	Width      int              `json:"width"`
+	Height     int              `json:"height"`
+	Properties widgetProperties `json:"properties"`
+}
+
+type widgetProperties struct {
+	Title    string  `json:"title,omitempty"`
+	Markdown string  `json:"markdown,omitempty"`
+	Region   string  `json:"region,omitempty"`
+	View     string  `json:"view,omitempty"`
+	Stacked  bool    `json:"stacked"`
+	Period   int     `json:"period,omitempty"`
+	Metrics  [][]any `json:"metrics,omitempty"`
+}
+
+// DashboardBody is the dashboard as CloudWatch's JSON: per route requests, 4XX/5XX, latency
+// and integration latency (p50/p99); per model invocations, model latency and errors with the
+// stable and canary endpoints side by side; throttled requests.
+func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []DashboardEndpoint) (string, error) {
+	apiName, stage := APIName(cfg.Project, cfg.Stack), cfg.API.StageName
+	var widgets []widget
+	y := 0
+	add := func(x, w, h int, p widgetProperties) {
+		kind := "metric"
+		if p.Markdown != "" {
+			kind = "text"
+		} else {
+			p.Region, p.View, p.Period = region, "timeSeries", 60
+		}
+		widgets = append(widgets, widget{Type: kind, X: x, Y: y, Width: w, Height: h, Properties: p})
+	}
+	add(0, 24, 2, widgetProperties{Markdown: fmt.Sprintf("# %s — stage %s\nAPI Gateway per route, SageMaker per endpoint (stable and canary side by side).", apiName, stage)})
+	y += 2
+
+	route := func(r Route, metric, stat, label string) []any {
+		return []any{"AWS/ApiGateway", metric, "ApiName", apiName, "Stage", stage, "Resource", r.ResourcePath, "Method", r.HTTPMethod,
+			map[string]any{"stat": stat, "label": label}}
+	}
+	var requests, errs, latency, integration [][]any
+	for _, r := range routes {
+		requests = append(requests, route(r, "Count", "Sum", r.Path))
+		errs = append(errs, route(r, "4XXError", "Sum", r.Path+" 4XX"), route(r, "5XXError", "Sum", r.Path+" 5XX"))
+		latency = append(latency, route(r, "Latency", "p50", r.Path+" p50"), route(r, "Latency", "p99", r.Path+" p99"))
+		integration = append(integration, route(r, "IntegrationLatency", "p50", r.Path+" p50"), route(r, "IntegrationLatency", "p99", r.Path+" p99"))
+	}
+	add(0, 6, 6, widgetProperties{Title: "Requests per route", Metrics: requests})
+	add(6, 6, 6, widgetProperties{Title: "4XX / 5XX per route", Metrics: errs})
+	add(12, 6, 6, widgetProperties{Title: "Latency per route (ms)", Metrics: latency})
+	add(18, 6, 6, widgetProperties{Title: "Integration latency per route (ms)", Metrics: integration})
+	y += 6
+	add(0, 6, 6, widgetProperties{Title: "Throttled requests (429: throttle or quota)", Metrics: [][]any{
+		{MetricsNamespace(cfg.Project, cfg.Stack), ThrottledMetric, map[string]any{"stat": "Sum", "label": "429"}},
+	}})
+	y += 6
+
+	byModel := map[string][]DashboardEndpoint{}
+	for _, e := range endpoints {
+		byModel[e.Model] = append(byModel[e.Model], e)
+	}
+	for _, model := range sortedKeys(byModel) {
+		var inv, lat, merr [][]any
+		for _, e := range byModel[model] {
+			label := "stable"
+			if e.Canary {
+				label = "canary"
+			}
+			ep := func(metric, stat, l string) []any {
+				return []any{"AWS/SageMaker", metric, "EndpointName", e.Name, "VariantName", VariantName, map[string]any{"stat": stat, "label": l}}
+			}
+			inv = append(inv, ep("Invocations", "Sum", label))
+			lat = append(lat, ep("ModelLatency", "p50", label+" p50"), ep("ModelLatency", "p99", label+" p99"))
+			merr = append(merr, ep("Invocation4XXErrors", "Sum", label+" 4XX"), ep("Invocation5XXErrors", "Sum", label+" 5XX"))
+		}
+		add(0, 8, 6, widgetProperties{Title: model + ": invocations", Metrics: inv})
+		add(8, 8, 6, widgetProperties{Title: model + ": model latency (µs)", Metrics: lat})
+		add(16, 8, 6, widgetProperties{Title: model + ": errors", Metrics: merr})
+		y += 6
+	}
+	b, err := json.Marshal(map[string]any{"widgets": widgets})
+	return string(b), err
+}

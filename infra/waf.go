@@ -1,0 +1,153 @@
+package infra
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// FirewallArgs configures the stage's web ACL.
+type FirewallArgs struct {
+	Config *StackConfig
+	Routes []Route
+	// StageArn is the REST API stage the ACL is associated with.
+	StageArn pulumi.StringInput
+	Tags     pulumi.StringMap
+}
+
+// Firewall is a REGIONAL WAFv2 web ACL associated with the stage.
+type Firewall struct {
+	pulumi.ResourceState
+
+	WebACLArn pulumi.StringOutput `pulumi:"webAclArn"`
+}
+
+// WAF custom response bodies (JSON, like every other error of the API).
+const (
+	wafBodyThrottled = "throttled"
+	wafBodyItems     = "malformed-items"
+)
+
+type wafVisibility struct {
+	SampledRequestsEnabled   bool   `json:"SampledRequestsEnabled"`
+	CloudWatchMetricsEnabled bool   `json:"CloudWatchMetricsEnabled"`
+	MetricName               string `json:"MetricName"`
+}
+
+// WAFRule is one web ACL rule in the WAFv2 API's JSON form (the ACL's RuleJson).
+type WAFRule struct {
+	Name             string         `json:"Name"`
+	Priority         int            `json:"Priority"`
+	Action           map[string]any `json:"Action,omitempty"`
+	OverrideAction   map[string]any `json:"OverrideAction,omitempty"`
+	Statement        map[string]any `json:"Statement"`
+	VisibilityConfig wafVisibility  `json:"VisibilityConfig"`
+}
+
+func block(status int, body string) map[string]any {
+	return map[string]any{"Block": map[string]any{"CustomResponse": map[string]any{"ResponseCode": status, "CustomResponseBodyKey": body}}}
+}
+
+// WAFRules are the web ACL's rules: a per-client-IP rate limit; on ratings routes, a block of
+// items values that are not a list of numeric ids (the templates also check counts and
+// ranges); optionally the AWS managed common rule set.
+func WAFRules(cfg *StackConfig, routes []Route) []WAFRule {
+	w := cfg.WAF
+	vis := func(name string) wafVisibility {
+		return wafVisibility{SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name}
+	}
+	rules := []WAFRule{{
+		Name: "rate-per-ip", Priority: 0, Action: block(429, wafBodyThrottled),
+		Statement: map[string]any{"RateBasedStatement": map[string]any{
+			"Limit": w.RateLimitPerIP, "AggregateKeyType": "IP", "EvaluationWindowSec": 300,
+		}},
+		VisibilityConfig: vis("rate-per-ip"),
+	}}
+	var ratingPaths []string
+	for _, r := range routes {
+		if r.Kind == RouteRatings {
+			ratingPaths = append(ratingPaths, regexp.QuoteMeta(r.Path))
+		}
+	}
+	if *w.BlockMalformedItems && len(ratingPaths) > 0 {
+		textNone := []map[string]any{{"Priority": 0, "Type": "NONE"}}
+		rules = append(rules, WAFRule{
+			Name: "malformed-items", Priority: len(rules), Action: block(400, wafBodyItems),
+			Statement: map[string]any{"AndStatement": map[string]any{"Statements": []map[string]any{
+				// The stage name may lead the path on the execute-api host.
+				{"RegexMatchStatement": map[string]any{
+					"RegexString":         "^(/[^/]+)?/(" + strings.Join(ratingPaths, "|") + ")/[^/]+$",
+					"FieldToMatch":        map[string]any{"UriPath": map[string]any{}},
+					"TextTransformations": textNone,
+				}},
+				{"NotStatement": map[string]any{"Statement": map[string]any{"RegexMatchStatement": map[string]any{
+					"RegexString":         "^[0-9]{1,9}(,[0-9]{1,9})*$",
+					"FieldToMatch":        map[string]any{"SingleQueryArgument": map[string]any{"Name": "items"}},
+					"TextTransformations": []map[string]any{{"Priority": 0, "Type": "URL_DECODE"}},
+				}}}},
+			}}},
+			VisibilityConfig: vis("malformed-items"),
+		})
+	}
+	if w.AWSCommonRuleSet {
+		rules = append(rules, WAFRule{
+			Name: "aws-common", Priority: len(rules), OverrideAction: map[string]any{"None": map[string]any{}},
+			Statement: map[string]any{"ManagedRuleGroupStatement": map[string]any{
+				"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
+			}},
+			VisibilityConfig: vis("aws-common"),
+		})
+	}
+	return rules
+}
+
+// NewFirewall registers the web ACL and its association with the stage.
+func NewFirewall(ctx *pulumi.Context, name string, args *FirewallArgs, opts ...pulumi.ResourceOption) (*Firewall, error) {
+	if args == nil || args.Config == nil || args.Config.WAF == nil {
+		return nil, fmt.Errorf("firewall %s: Config with waf is required", name)
+	}
+	cfg := args.Config
+	rules, err := json.Marshal(WAFRules(cfg, args.Routes))
+	if err != nil {
+		return nil, fmt.Errorf("firewall %s: rules: %w", name, err)
+	}
+	comp := &Firewall{}
+	if err := ctx.RegisterComponentResource(TypeFirewall, name, comp, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(comp)
+	metric := APIName(cfg.Project, cfg.Stack)
+	acl, err := wafv2.NewWebAcl(ctx, child(name, "acl"), &wafv2.WebAclArgs{
+		Description:   pulumi.Sprintf("%s: rate limit per client IP, malformed items", metric),
+		Scope:         pulumi.String("REGIONAL"),
+		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
+		RuleJson:      pulumi.String(string(rules)),
+		CustomResponseBodies: wafv2.WebAclCustomResponseBodyArray{
+			&wafv2.WebAclCustomResponseBodyArgs{Key: pulumi.String(wafBodyThrottled), ContentType: pulumi.String("APPLICATION_JSON"),
+				Content: pulumi.String(`{"message":"Too many requests from this address; retry with backoff"}`)},
+			&wafv2.WebAclCustomResponseBodyArgs{Key: pulumi.String(wafBodyItems), ContentType: pulumi.String("APPLICATION_JSON"),
+				Content: pulumi.String(`{"message":"items must be comma-separated numeric ids"}`)},
+		},
+		VisibilityConfig: &wafv2.WebAclVisibilityConfigArgs{
+			CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric),
+		},
+		Tags: args.Tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("firewall %s: web acl: %w", name, err)
+	}
+	if _, err := wafv2.NewWebAclAssociation(ctx, child(name, "association"), &wafv2.WebAclAssociationArgs{
+		ResourceArn: args.StageArn, WebAclArn: acl.Arn,
+	}, parent); err != nil {
+		return nil, fmt.Errorf("firewall %s: association: %w", name, err)
+	}
+	comp.WebACLArn = acl.Arn
+	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{"webAclArn": acl.Arn}); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
