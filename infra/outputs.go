@@ -29,6 +29,7 @@ const (
 	OutCanaryEndpointName = "canaryEndpointName"
 	OutInvokeURL          = "invokeUrl"
 	OutRouteURLs          = "routeUrls"
+	OutRouteKinds         = "routeKinds"
 	OutRestAPIID          = "restApiId"
 	OutStageName          = "stageName"
 	OutUsagePlanIDs       = "usagePlanIds"
@@ -47,9 +48,12 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 		names[model] = ep.EndpointName
 		arns[model] = ep.EndpointArn
 	}
-	routes := pulumi.StringMap{}
+	routes, kinds := pulumi.StringMap{}, pulumi.StringMap{}
 	for path, url := range o.API.RouteURLs {
 		routes[path] = url
+	}
+	for _, r := range o.API.Routes {
+		kinds[r.Path] = pulumi.String(r.Kind)
 	}
 	canary := pulumi.String("").ToStringOutput()
 	if o.Canary != nil {
@@ -85,6 +89,7 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 		OutCanaryEndpointName: canary,
 		OutInvokeURL:          o.API.InvokeURL,
 		OutRouteURLs:          routes,
+		OutRouteKinds:         kinds,
 		OutRestAPIID:          o.API.RestAPIID,
 		OutStageName:          o.API.StageName,
 		OutUsagePlanIDs:       plans,

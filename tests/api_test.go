@@ -307,6 +307,8 @@ func TestAPIOutputs(t *testing.T) {
 			"recommended-movies": base + "/recommended-movies/{user_id}",
 			"propensity-scores":  base + "/propensity-scores",
 		}, run.Output(infra.OutRouteURLs))
+		assert.Equal(t, map[string]any{"predicted-ratings": "ratings", "recommended-movies": "recommendations", "propensity-scores": "csv"},
+			run.Output(infra.OutRouteKinds))
 	}
 }
 

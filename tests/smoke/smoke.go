@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Outputs are the stack outputs the smoke test reads (`pulumi stack output --json --show-secrets`).
+type Outputs struct {
+	RouteURLs    map[string]string `json:"routeUrls"`
+	RouteKinds   map[string]string `json:"routeKinds"`
+	APIKeyValues map[string]string `json:"apiKeyValues"`
+}
+
+// Config is one smoke run.
+type Config struct {
+	Outputs Outputs
+	// Client names the API key to use (default: the first client).
+	Client string
+	// Requests is how many valid requests per route are timed.
+	Requests int
+	// CSV is a request body for CSV routes; without it their valid call is skipped.
+	CSV string
+}
+
+// Check is one checked call.
+type Check struct {
+	Route, Name string
+	OK          bool
+	Skipped     bool
+	Detail      string
+}
+
+// Latency summarises the timed requests of a route.
+type Latency struct {
+	Route    string
+	N        int
+	P50, P99 time.Duration
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Checks    []Check
+	Latencies []Latency
+}
+
+// Failed counts the failed checks.
+func (r Report) Failed() int {
+	n := 0
+	for _, c := range r.Checks {
+		if !c.OK && !c.Skipped {
+			n++
+		}
+	}
+	return n
+}
+
+// String renders the report.
+func (r Report) String() string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		status := "ok  "
+		switch {
+		case c.Skipped:
+			status = "skip"
+		case !c.OK:
+			status = "FAIL"
+		}
+		fmt.Fprintf(&b, "%s %-20s %-24s %s\n", status, c.Route, c.Name, c.Detail)
+	}
+	for _, l := range r.Latencies {
+		fmt.Fprintf(&b, "latency %-20s n=%d p50=%s p99=%s\n", l.Route, l.N, l.P50.Round(time.Millisecond), l.P99.Round(time.Millisecond))
+	}
+	fmt.Fprintf(&b, "%d checks, %d failed\n", len(r.Checks), r.Failed())
+	return b.String()
+}
+
+type call struct {
+	name, method, url, contentType, body string
+	key                                  bool
+	wantStatus                           int
+	check                                func(status int, body []byte) error
+}
+
+// Run calls every route: a valid request (timed Requests times), a malformed one expecting
+// 400, and one without a key expecting 403; it checks statuses and body shapes.
+func Run(ctx context.Context, cfg Config, client *http.Client) (Report, error) {
+	var rep Report
+	key, err := pickKey(cfg)
+	if err != nil {
+		return rep, err
+	}
+	if len(cfg.Outputs.RouteURLs) == 0 {
+		return rep, fmt.Errorf("the outputs list no routes (routeUrls); is this the right stack?")
+	}
+	for _, route := range sortedRoutes(cfg.Outputs.RouteURLs) {
+		base := cfg.Outputs.RouteURLs[route]
+		kind := cfg.Outputs.RouteKinds[route]
+		calls, valid, err := callsFor(kind, base, cfg.CSV)
+		if err != nil {
+			return rep, fmt.Errorf("route %s: %w", route, err)
+		}
+		for _, c := range calls {
+			status, body, _, err := do(ctx, client, c, key)
+			ck := Check{Route: route, Name: c.name}
+			switch {
+			case err != nil:
+				ck.Detail = err.Error()
+			case status != c.wantStatus:
+				ck.Detail = fmt.Sprintf("status %d, want %d: %s", status, c.wantStatus, snippet(body))
+			default:
+				if cerr := c.check(status, body); cerr != nil {
+					ck.Detail = cerr.Error()
+				} else {
+					ck.OK, ck.Detail = true, fmt.Sprintf("%d", status)
+				}
+			}
+			rep.Checks = append(rep.Checks, ck)
+		}
+		if valid == nil {
+			rep.Checks = append(rep.Checks, Check{Route: route, Name: "valid request", Skipped: true, Detail: "no -csv body given"})
+			continue
+		}
+		var times []time.Duration
+		for i := 0; i < cfg.Requests; i++ {
+			status, _, d, err := do(ctx, client, *valid, key)
+			if err != nil || status != valid.wantStatus {
+				continue
+			}
+			times = append(times, d)
+		}
+		if cfg.Requests > 0 {
+			l := Latency{Route: route, N: len(times)}
+			l.P50, l.P99 = percentile(times, 50), percentile(times, 99)
+			rep.Latencies = append(rep.Latencies, l)
+			rep.Checks = append(rep.Checks, Check{Route: route, Name: "timed requests", OK: len(times) == cfg.Requests,
+				Detail: fmt.Sprintf("%d of %d answered %d", len(times), cfg.Requests, valid.wantStatus)})
+		}
+	}
+	return rep, nil
+}
+
+func pickKey(cfg Config) (string, error) {
+	keys := cfg.Outputs.APIKeyValues
+	if len(keys) == 0 {
+		return "", fmt.Errorf("no apiKeyValues in the outputs; read them with --show-secrets")
+	}
+	if cfg.Client != "" {
+		k, ok := keys[cfg.Client]
+		if !ok {
+			return "", fmt.Errorf("no API key for client %q", cfg.Client)
+		}
+		return k, nil
+	}
+	var names []string
+	for n := range keys {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return keys[names[0]], nil
+}
+
+// callsFor builds the calls for a route kind; valid is the call to time (nil: skipped).
+func callsFor(kind, base, csv string) (calls []call, valid *call, err error) {
+	message := func(_ int, body []byte) error {
+		var v struct{ Message string }
+		if err := json.Unmarshal(body, &v); err != nil || v.Message == "" {
+			return fmt.Errorf("want a JSON {\"message\":…} body, got %s", snippet(body))
+		}
+		return nil
+	}
+	user := func(id string) string { return strings.Replace(base, "{user_id}", url.PathEscape(id), 1) }
+	switch kind {
+	case "ratings":
+		v := call{name: "valid request", method: "GET", url: user("321") + "?items=101,131,162", key: true, wantStatus: 200,
+			check: func(_ int, body []byte) error {
+				var v struct{ Ratings []float64 }
+				if err := json.Unmarshal(body, &v); err != nil || len(v.Ratings) != 3 {
+					return fmt.Errorf("want {\"ratings\":[3 numbers]}, got %s", snippet(body))
+				}
+				return nil
+			}}
+		calls = append(calls, v,
+			call{name: "malformed items", method: "GET", url: user("321") + "?items=" + url.QueryEscape(`1]},{"in0":[9`), key: true, wantStatus: 400, check: message},
+			call{name: "missing key", method: "GET", url: user("321") + "?items=101", wantStatus: 403, check: message})
+		valid = &calls[0]
+	case "recommendations":
+		v := call{name: "valid request", method: "GET", url: user("U:114521") + "?k=3", key: true, wantStatus: 200,
+			check: func(_ int, body []byte) error {
+				var v struct {
+					UserID        string `json:"user_id"`
+					InferenceType string `json:"inference_type"`
+					Movies        []struct {
+						ID    string   `json:"id"`
+						Score *float64 `json:"score"`
+					} `json:"movies"`
+				}
+				if err := json.Unmarshal(body, &v); err != nil || v.UserID != "U:114521" || v.InferenceType != "deterministic" || len(v.Movies) > 3 {
+					return fmt.Errorf("want {user_id, inference_type, movies (at most 3)}, got %s", snippet(body))
+				}
+				return nil
+			}}
+		calls = append(calls, v,
+			call{name: "malformed k", method: "GET", url: user("U:114521") + "?k=0", key: true, wantStatus: 400, check: message},
+			call{name: "missing key", method: "GET", url: user("U:114521"), wantStatus: 403, check: message})
+		valid = &calls[0]
+	case "csv":
+		calls = append(calls,
+			call{name: "wrong content type", method: "POST", url: base, contentType: "application/json", body: "{}", key: true, wantStatus: 415, check: message},
+			call{name: "missing key", method: "POST", url: base, contentType: "text/csv", body: "1,2\n", wantStatus: 403, check: message})
+		if csv != "" {
+			v := call{name: "valid request", method: "POST", url: base, contentType: "text/csv", body: csv, key: true, wantStatus: 200,
+				check: func(_ int, body []byte) error {
+					if !json.Valid(body) {
+						return fmt.Errorf("want JSON, got %s", snippet(body))
+					}
+					return nil
+				}}
+			calls = append([]call{v}, calls...)
+			valid = &calls[0]
+		}
+	default:
+		return nil, nil, fmt.Errorf("unknown route kind %q (routeKinds output)", kind)
+	}
+	return calls, valid, nil
+}
+
+func do(ctx context.Context, client *http.Client, c call, key string) (int, []byte, time.Duration, error) {
+	var body io.Reader
+	if c.body != "" {
+		body = strings.NewReader(c.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, c.url, body)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	if c.contentType != "" {
+		req.Header.Set("Content-Type", c.contentType)
+	}
+	if c.key {
+		req.Header.Set("x-api-key", key)
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, time.Since(start), err
+}
+
+// percentile is the nearest-rank percentile (0 for no samples).
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(math.Ceil(p/100*float64(len(s)))) - 1
+	if rank < 0 {
+		rank = 0
+	}
+	return s[rank]
+}
+
+func snippet(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
+
+func sortedRoutes(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
