@@ -226,7 +226,7 @@ func TestStage(t *testing.T) {
 		account   bool
 	}{
 		"dev":  {7, "INFO", 20, 40, false},
-		"prod": {90, "ERROR", 500, 1000, true},
+		"prod": {90, "ERROR", 500, 1000, false},
 	}
 	for _, stack := range stacks {
 		w := want[stack]
@@ -278,13 +278,14 @@ func TestStage(t *testing.T) {
 		assert.Equal(t, want, ms.In("settings"))
 
 		assert.Equal(t, w.account, run.Has(tAccount, "api-account"), "the account singleton only where configured")
-		if w.account {
-			acct := run.Get(tAccount, "api-account")
-			assert.Equal(t, run.Get(tRole, "api-cloudwatch-role").Out("arn"), acct.In("cloudwatchRoleArn"))
-			assert.True(t, st.DependsOnRes(acct))
-			goldenJSON(t, stack+"/iam-api-cloudwatch.json", run.Get(tRolePolicy, "api-cloudwatch-role-policy").Str("policy"))
-		}
 	}
+	// The account singleton, where a stack is configured to own it (the bootstrap does by default).
+	owner := runStack(t, "dev", withConfig(func(c map[string]any) { obj(c, "api")["manageAccountCloudWatchRole"] = true }))
+	acct := owner.Get(tAccount, "api-account")
+	assert.Equal(t, owner.Get(tRole, "api-cloudwatch-role").Out("arn"), acct.In("cloudwatchRoleArn"))
+	assert.True(t, owner.Get(tStage, "api-stage").DependsOnRes(acct), "the stage waits for the account setting")
+	goldenJSON(t, "dev/iam-api-cloudwatch.json", owner.Get(tRolePolicy, "api-cloudwatch-role-policy").Str("policy"))
+
 	prod := runStack(t, "prod")
 	rs := prod.Get(tMethodSettings, "api-settings-recommended-movies")
 	assert.Equal(t, "recommended-movies/{user_id}/GET", rs.In("methodPath"))
