@@ -359,6 +359,9 @@ func LoadConfig(src ConfigSource) (*StackConfig, error) {
 
 	decode := func(key string, dst any, required bool) {
 		raw, ok := src.Get(Namespace + ":" + key)
+		if ok && !required && strings.TrimSpace(raw) == "{}" {
+			ok = false // Pulumi.yaml's default for an optional key: off
+		}
 		if !ok {
 			if required {
 				errs = append(errs, fmt.Errorf("%s: missing; add it to Pulumi.%s.yaml (see README, Configuration)", keyPath(key), src.Stack()))
@@ -376,7 +379,7 @@ func LoadConfig(src ConfigSource) (*StackConfig, error) {
 	decode(KeyMonitoring, &c.Monitoring, false)
 	decode(KeyWAF, &c.WAF, false)
 	decode(KeyProtection, &c.Protection, false)
-	if _, ok := src.Get(Namespace + ":" + KeyAPIKeyValues); ok && !src.IsSecret(Namespace+":"+KeyAPIKeyValues) {
+	if len(c.APIKeyValues) > 0 && !src.IsSecret(Namespace+":"+KeyAPIKeyValues) {
 		errs = append(errs, fmt.Errorf("%s: must be a secret; set each value with `pulumi config set --secret --path '%s.<client>' <value>`", keyPath(KeyAPIKeyValues), KeyAPIKeyValues))
 	}
 	if len(errs) > 0 {

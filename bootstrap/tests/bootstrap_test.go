@@ -212,6 +212,12 @@ func TestBadBootstrapConfigs(t *testing.T) {
 	}
 }
 
+func TestBootstrapProjectFileLoads(t *testing.T) {
+	p, err := workspace.LoadProject(filepath.Join("..", "Pulumi.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, account.Namespace, string(p.Name))
+}
+
 func TestBootstrapDryRun(t *testing.T) {
 	run, err := runBootstrap(t, true, nil)
 	require.NoError(t, err)

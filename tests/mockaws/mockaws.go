@@ -143,7 +143,7 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		r.Protect, r.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
 	}
 	if args.Custom {
-		r.ID, r.State = m.computed(args.TypeToken, args.Name, args.Inputs)
+		r.ID, r.State = Computed(m.region, args.TypeToken, args.Name, args.Inputs)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -174,8 +174,10 @@ var autoNamed = map[string]bool{
 	"aws:wafv2/webAcl:WebAcl": true,
 }
 
-// computed fills what the provider computes, per type.
-func (m *Monitor) computed(typ, name string, in resource.PropertyMap) (string, resource.PropertyMap) {
+// Computed returns the id and the state a provider would return for a resource: the inputs
+// plus what AWS computes (ids, ARNs, auto-names, invoke URLs, API key values), per type.
+// The mocks and the rehearsal's stand-in provider plugin both use it.
+func Computed(region, typ, name string, in resource.PropertyMap) (string, resource.PropertyMap) {
 	state := in.Copy()
 	id := name + "-" + shortHash(typ+name, 8)
 	str := func(k string) string {
@@ -195,7 +197,7 @@ func (m *Monitor) computed(typ, name string, in resource.PropertyMap) (string, r
 		set("name", physical)
 	}
 	arn := func(service, res string) string {
-		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, m.region, Account, res)
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, Account, res)
 	}
 	switch typ {
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
@@ -227,12 +229,12 @@ func (m *Monitor) computed(typ, name string, in resource.PropertyMap) (string, r
 	case "aws:apigateway/restApi:RestApi":
 		id = shortHash(name, 10)
 		set("rootResourceId", shortHash(name+"root", 10))
-		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", m.region, id))
+		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", region, id))
 		set("executionArn", arn("execute-api", id))
 	case "aws:apigateway/stage:Stage":
 		api, stage := str("restApi"), str("stageName")
-		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, m.region, stage))
-		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", m.region, api, stage))
+		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
+		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", region, api, stage))
 		set("executionArn", arn("execute-api", api+"/"+stage))
 	case "aws:apigateway/apiKey:ApiKey":
 		id = shortHash(name, 10)
@@ -242,10 +244,10 @@ func (m *Monitor) computed(typ, name string, in resource.PropertyMap) (string, r
 		}
 		// The provider keeps the key value secret (AdditionalSecretOutputs); mocks ignore that.
 		state["value"] = resource.MakeSecret(resource.NewStringProperty(value))
-		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/%s", m.region, id))
+		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/%s", region, id))
 	case "aws:apigateway/usagePlan:UsagePlan":
 		id = shortHash(name, 6)
-		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/usageplans/%s", m.region, id))
+		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/usageplans/%s", region, id))
 	case "aws:apigateway/deployment:Deployment":
 		id = shortHash(name+fmt.Sprint(in.Mappable()), 6)
 	case "aws:sns/topic:Topic":
@@ -275,16 +277,21 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	m.calls = append(m.calls, args)
 	m.mu.Unlock()
+	return Invoke(m.region, args.Token, args.Args)
+}
+
+// Invoke answers the data sources the programs use and refuses any other token.
+func Invoke(region, token string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	arg := func(k string) string {
-		if v := args.Args[resource.PropertyKey(k)]; v.IsString() {
+		if v := args[resource.PropertyKey(k)]; v.IsString() {
 			return v.StringValue()
 		}
 		return ""
 	}
-	switch args.Token {
+	switch token {
 	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region,
-			"endpoint": "ec2." + m.region + ".amazonaws.com", "description": m.region}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"name": region, "id": region,
+			"endpoint": "ec2." + region + ".amazonaws.com", "description": region}), nil
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "id": "aws",
 			"dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}), nil
@@ -301,5 +308,5 @@ func (m *Monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"registryPath": path, "registryId": account,
 			"id": path, "region": region, "repositoryName": repo, "imageTag": tag}), nil
 	}
-	return nil, fmt.Errorf("mock: unexpected invoke %s", args.Token)
+	return nil, fmt.Errorf("mock: unexpected invoke %s", token)
 }

@@ -1,0 +1,213 @@
+// Package rehearsal drives the program through the real Pulumi engine, offline: the Pulumi CLI
+// v3.250.0 built from the Go module proxy (build-cli.sh), the Automation API with the program
+// inline (the Go language host cannot be obtained here), a local file backend, and the
+// STAND-IN AWS provider plugin of ./standin (it echoes inputs and fills computed outputs; it is
+// not AWS). Per stack: a stack file the declarations refuse, preview, up, a second preview with
+// no changes, the outputs (secrets encrypted unless shown), destroy.
+package rehearsal
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+const repoRoot = "../.."
+
+// cliRoot finds the CLI built by build-cli.sh (a directory holding bin/pulumi).
+func cliRoot(t *testing.T) string {
+	root := os.Getenv("ML_REST_API_PULUMI_ROOT")
+	if root == "" {
+		home, _ := os.UserHomeDir()
+		root = filepath.Join(home, ".cache", "ml-rest-api", "pulumi-v3.250.0")
+	}
+	if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Pulumi CLI at %s/bin/pulumi: .ci/run builds it with tests/rehearsal/build-cli.sh", root)
+		}
+		t.Skipf("no Pulumi CLI at %s/bin/pulumi; build it with tests/rehearsal/build-cli.sh (about 7 minutes cold)", root)
+	}
+	return root
+}
+
+func program(ctx *pulumi.Context) error {
+	cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
+	if err != nil {
+		return err
+	}
+	out, err := infra.Deploy(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	out.Export(ctx)
+	return nil
+}
+
+type env struct {
+	root, work, vars string
+	envs             map[string]string
+	cmd              auto.PulumiCommand
+	project          workspace.Project
+}
+
+// setup prepares a work directory (Pulumi.yaml + the stack file), a file backend and the
+// stand-in plugin on PATH.
+func setup(t *testing.T, root, pluginDir, stack string, stackFile []byte) *env {
+	t.Helper()
+	work, backend, home := t.TempDir(), t.TempDir(), t.TempDir()
+	proj, err := workspace.LoadProject(filepath.Join(repoRoot, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi."+stack+".yaml"), stackFile, 0o644))
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, SkipVersionCheck: true})
+	require.NoError(t, err)
+	return &env{root: root, work: work, cmd: cmd, project: *proj, envs: map[string]string{
+		"PULUMI_BACKEND_URL":                          "file://" + backend,
+		"PULUMI_CONFIG_PASSPHRASE":                    "offline-rehearsal",
+		"PULUMI_HOME":                                 home,
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PATH": pluginDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}}
+}
+
+func (e *env) stack(ctx context.Context, t *testing.T, name string) auto.Stack {
+	t.Helper()
+	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, program,
+		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
+	require.NoError(t, err)
+	return s
+}
+
+// cli runs the built CLI in the work directory with the rehearsal's environment.
+func (e *env) cli(t *testing.T, args ...string) string {
+	t.Helper()
+	c := exec.Command(filepath.Join(e.root, "bin", "pulumi"), args...)
+	c.Dir = e.work
+	c.Env = os.Environ()
+	for k, v := range e.envs {
+		c.Env = append(c.Env, k+"="+v)
+	}
+	out, err := c.CombinedOutput()
+	require.NoError(t, err, "pulumi %s: %s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// documentedOutputs are the stack outputs README.md promises.
+var documentedOutputs = []string{
+	infra.OutInvokeURL, infra.OutRouteURLs, infra.OutRouteKinds, infra.OutStageName, infra.OutRestAPIID,
+	infra.OutEndpointNames, infra.OutEndpointArns, infra.OutCanaryEndpointName, infra.OutUsagePlanIDs,
+	infra.OutAPIKeyIDs, infra.OutAPIKeyValues, infra.OutCurlExample, infra.OutDashboardURL,
+	infra.OutAlarmTopicArn, infra.OutWebACLArn,
+}
+
+func buildStandIn(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-resource-aws"), "./standin").CombinedOutput()
+	require.NoError(t, err, "building the stand-in plugin: %s", out)
+	return dir
+}
+
+func TestOfflineRehearsal(t *testing.T) {
+	root := cliRoot(t)
+	pluginDir := buildStandIn(t)
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			ctx := context.Background()
+			stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
+			require.NoError(t, err)
+			timings := map[string]time.Duration{}
+			timed := func(step string, f func()) {
+				start := time.Now()
+				f()
+				timings[step] = time.Since(start)
+			}
+
+			// The CLI checks the stack file against Pulumi.yaml's config declarations.
+			broken := setup(t, root, pluginDir, stack, []byte(strings.Replace(string(stackFile), "ml-rest-api:access:\n", "ml-rest-api:access: not-an-object\n  ml-rest-api-unused:\n", 1)))
+			bs := broken.stack(ctx, t, stack)
+			_, err = bs.Preview(ctx)
+			require.Error(t, err, "a stack value of the wrong type must fail validation")
+			assert.Contains(t, err.Error(), "ml-rest-api:access")
+
+			e := setup(t, root, pluginDir, stack, stackFile)
+			s := e.stack(ctx, t, stack)
+			var pre auto.PreviewResult
+			timed("preview", func() { pre, err = s.Preview(ctx, optpreview.Diff()) })
+			require.NoError(t, err)
+			assert.Greater(t, pre.ChangeSummary[apitype.OpCreate], 50, "the first preview creates the stack's resources")
+
+			var up auto.UpResult
+			timed("up", func() { up, err = s.Up(ctx) })
+			require.NoError(t, err)
+			assert.Equal(t, "succeeded", up.Summary.Result)
+			created := (*up.Summary.ResourceChanges)[string(apitype.OpCreate)]
+			assert.Equal(t, pre.ChangeSummary[apitype.OpCreate], created, "up creates what preview announced")
+
+			timed("preview-again", func() { pre, err = s.Preview(ctx) })
+			require.NoError(t, err)
+			assert.Equal(t, map[apitype.OpType]int{apitype.OpSame: created}, pre.ChangeSummary, "a second preview reports no changes")
+
+			outs, err := s.Outputs(ctx)
+			require.NoError(t, err)
+			var names []string
+			for n := range outs {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			want := append([]string(nil), documentedOutputs...)
+			sort.Strings(want)
+			assert.Equal(t, want, names, "exactly the documented outputs")
+			assert.True(t, outs[infra.OutAPIKeyValues].Secret, "apiKeyValues is secret")
+			for _, n := range names {
+				if n != infra.OutAPIKeyValues {
+					assert.False(t, outs[n].Secret, "%s is not secret", n)
+				}
+			}
+			var plain map[string]any
+			require.NoError(t, json.Unmarshal([]byte(e.cli(t, "stack", "output", "--stack", stack, "--json")), &plain))
+			assert.Equal(t, "[secret]", plain[infra.OutAPIKeyValues], "secrets stay encrypted without --show-secrets")
+			assert.True(t, strings.HasPrefix(plain[infra.OutInvokeURL].(string), "https://"))
+			var shown map[string]any
+			require.NoError(t, json.Unmarshal([]byte(e.cli(t, "stack", "output", "--stack", stack, "--json", "--show-secrets")), &shown))
+			keys := shown[infra.OutAPIKeyValues].(map[string]any)
+			assert.NotEmpty(t, keys)
+			state := e.cli(t, "stack", "export", "--stack", stack)
+			for client, v := range keys {
+				assert.NotContains(t, state, v.(string), "the key of %s is encrypted in state", client)
+			}
+
+			var down auto.DestroyResult
+			timed("destroy", func() { down, err = s.Destroy(ctx, optdestroy.Remove()) })
+			if stack == "prod" {
+				// prod protects its endpoints and log groups: destroy must refuse.
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "protected")
+				e.cli(t, "state", "unprotect", "--all", "--yes", "--stack", stack)
+				timed("destroy", func() { down, err = s.Destroy(ctx, optdestroy.Remove()) })
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "succeeded", down.Summary.Result)
+			t.Logf("rehearsal %s: %d resources; preview %s, up %s, second preview %s, destroy %s", stack, created,
+				timings["preview"].Round(time.Millisecond), timings["up"].Round(time.Millisecond),
+				timings["preview-again"].Round(time.Millisecond), timings["destroy"].Round(time.Millisecond))
+		})
+	}
+}

@@ -1,0 +1,159 @@
+// Command pulumi-resource-aws is a STAND-IN for the AWS provider plugin, for the offline
+// rehearsal only (tests/rehearsal). It speaks the real provider protocol to the real Pulumi
+// engine, echoes every resource's inputs and adds what AWS would compute (ids, ARNs,
+// auto-names, invoke URLs, API key values: package mockaws), and answers the data sources the
+// program uses. It checks the engine path — config validation, registration, diffs, outputs,
+// secrets, destroy — and nothing of AWS's own schema or behaviour: it never replaces a
+// resource, never rejects an input, and talks to no cloud.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+
+	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
+)
+
+// Version is the pulumi-aws version the program's SDK asks for.
+const Version = "6.83.2"
+
+func main() {
+	if err := provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		return &standIn{region: "us-east-1"}, nil
+	}); err != nil {
+		fmt.Println(err)
+	}
+}
+
+type standIn struct {
+	pulumirpc.UnimplementedResourceProviderServer
+	region string
+}
+
+var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true}
+
+func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
+	return plugin.UnmarshalProperties(s, opts)
+}
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, opts)
+}
+
+func (p *standIn) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: Version}, nil
+}
+
+func (p *standIn) Attach(context.Context, *pulumirpc.PluginAttach) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (p *standIn) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (p *standIn) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
+	return &pulumirpc.GetSchemaResponse{Schema: `{"name":"aws","version":"` + Version + `"}`}, nil
+}
+
+func (p *standIn) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+func (p *standIn) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+}
+
+func (p *standIn) Configure(_ context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	if r := req.GetVariables()["aws:config:region"]; r != "" {
+		p.region = r
+	}
+	if args, err := unmarshal(req.GetArgs()); err == nil {
+		if r := args["region"]; r.IsString() && r.StringValue() != "" {
+			p.region = r.StringValue()
+		}
+	}
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: false}, nil
+}
+
+func (p *standIn) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	args, err := unmarshal(req.GetArgs())
+	if err != nil {
+		return nil, err
+	}
+	out, err := mockaws.Invoke(p.region, req.GetTok(), args)
+	if err != nil {
+		return &pulumirpc.InvokeResponse{Failures: []*pulumirpc.CheckFailure{{Reason: err.Error()}}}, nil
+	}
+	ret, err := marshal(out)
+	return &pulumirpc.InvokeResponse{Return: ret}, err
+}
+
+func (p *standIn) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+// Diff reports the input keys that changed (in place: the stand-in never replaces).
+func (p *standIn) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	olds, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for k, v := range news {
+		if o, ok := olds[k]; !ok || !o.DeepEquals(v) {
+			diffs = append(diffs, string(k))
+		}
+	}
+	for k := range olds {
+		if _, ok := news[k]; !ok {
+			diffs = append(diffs, string(k))
+		}
+	}
+	changes := pulumirpc.DiffResponse_DIFF_NONE
+	if len(diffs) > 0 {
+		changes = pulumirpc.DiffResponse_DIFF_SOME
+	}
+	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs}, nil
+}
+
+func (p *standIn) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	in, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	id, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	props, err := marshal(state)
+	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
+}
+
+func (p *standIn) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	in, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	_, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	props, err := marshal(state)
+	return &pulumirpc.UpdateResponse{Properties: props}, err
+}
+
+func (p *standIn) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+}
+
+func (p *standIn) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
