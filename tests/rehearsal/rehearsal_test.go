@@ -12,11 +12,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -27,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/policy/rules"
 )
 
 const repoRoot = "../.."
@@ -117,17 +123,29 @@ var documentedOutputs = []string{
 	infra.OutAlarmTopicArn, infra.OutWebACLArn,
 }
 
-func buildStandIn(t *testing.T) string {
+// buildPlugins builds the stand-in provider and the policy pack into one directory for PATH.
+// Without a Go language host the CLI runs a policy pack of runtime go as the analyzer plugin
+// pulumi-analyzer-policy-go found on PATH, so the pack is built under that name.
+func buildPlugins(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pulumi-resource-aws"), "./standin").CombinedOutput()
-	require.NoError(t, err, "building the stand-in plugin: %s", out)
+	for name, pkg := range map[string]string{"pulumi-resource-aws": "./standin", "pulumi-analyzer-policy-go": "../../policy"} {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
+		require.NoError(t, err, "building %s: %s", name, out)
+	}
+	return dir
+}
+
+func policyPack(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join(repoRoot, "policy"))
+	require.NoError(t, err)
 	return dir
 }
 
 func TestOfflineRehearsal(t *testing.T) {
 	root := cliRoot(t)
-	pluginDir := buildStandIn(t)
+	pluginDir := buildPlugins(t)
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
 			ctx := context.Background()
@@ -150,8 +168,10 @@ func TestOfflineRehearsal(t *testing.T) {
 			e := setup(t, root, pluginDir, stack, stackFile)
 			s := e.stack(ctx, t, stack)
 			var pre auto.PreviewResult
-			timed("preview", func() { pre, err = s.Preview(ctx, optpreview.Diff()) })
-			require.NoError(t, err)
+			timed("preview", func() { pre, err = s.Preview(ctx, optpreview.PolicyPacks(policyPack(t))) })
+			require.NoError(t, err, "the committed stack passes the policy pack")
+			assert.Contains(t, pre.StdOut, "Loading policy packs...: done", "the policy pack ran")
+			assert.Contains(t, pre.StdOut, "ml-rest-api@v1.0.0", "the pack is reported: %s", pre.StdOut)
 			assert.Greater(t, pre.ChangeSummary[apitype.OpCreate], 50, "the first preview creates the stack's resources")
 
 			var up auto.UpResult
@@ -209,5 +229,75 @@ func TestOfflineRehearsal(t *testing.T) {
 				timings["preview"].Round(time.Millisecond), timings["up"].Round(time.Millisecond),
 				timings["preview-again"].Round(time.Millisecond), timings["destroy"].Round(time.Millisecond))
 		})
+	}
+}
+
+// brokenProgram registers one resource that breaks each policy of the pack.
+func brokenProgram(ctx *pulumi.Context) error {
+	api, err := apigateway.NewRestApi(ctx, "edge-api", &apigateway.RestApiArgs{
+		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String("EDGE")},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := apigateway.NewMethod(ctx, "open-method", &apigateway.MethodArgs{
+		RestApi: api.ID(), ResourceId: api.RootResourceId, HttpMethod: pulumi.String("GET"),
+		Authorization: pulumi.String("NONE"), ApiKeyRequired: pulumi.Bool(false),
+	}); err != nil {
+		return err
+	}
+	if _, err := apigateway.NewIntegration(ctx, "no-credentials", &apigateway.IntegrationArgs{
+		RestApi: api.ID(), ResourceId: api.RootResourceId, HttpMethod: pulumi.String("GET"), Type: pulumi.String("AWS"),
+		IntegrationHttpMethod: pulumi.String("POST"), Uri: pulumi.String("arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/x/invocations"),
+	}); err != nil {
+		return err
+	}
+	if _, err := apigateway.NewStage(ctx, "bare-stage", &apigateway.StageArgs{
+		RestApi: api.ID(), Deployment: pulumi.String("dep"), StageName: pulumi.String("bare"), XrayTracingEnabled: pulumi.Bool(false),
+		CanarySettings: &apigateway.StageCanarySettingsArgs{DeploymentId: pulumi.String("dep"), PercentTraffic: pulumi.Float64(60), UseStageCache: pulumi.Bool(true)},
+	}); err != nil {
+		return err
+	}
+	if _, err := cloudwatch.NewLogGroup(ctx, "forever-logs", &cloudwatch.LogGroupArgs{}); err != nil {
+		return err
+	}
+	if _, err := sagemaker.NewEndpointConfiguration(ctx, "fixed-config", &sagemaker.EndpointConfigurationArgs{
+		Name: pulumi.String("ratings-config"),
+		ProductionVariants: sagemaker.EndpointConfigurationProductionVariantArray{sagemaker.EndpointConfigurationProductionVariantArgs{
+			ModelName: pulumi.String("m"), VariantName: pulumi.String("AllTraffic"), InstanceType: pulumi.String("ml.p4d.24xlarge"), InitialInstanceCount: pulumi.Int(1),
+		}},
+	}); err != nil {
+		return err
+	}
+	_, err = iam.NewRolePolicy(ctx, "wide-policy", &iam.RolePolicyArgs{
+		Role:   pulumi.String("some-role"),
+		Policy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Sid":"Everything","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}`),
+	})
+	return err
+}
+
+// Every rule of the pack fires through the engine on a deliberately broken program.
+func TestPolicyPackFiresOnBrokenResources(t *testing.T) {
+	root := cliRoot(t)
+	pluginDir := buildPlugins(t)
+	ctx := context.Background()
+	e := setup(t, root, pluginDir, "broken", []byte("config:\n  aws:region: eu-west-1\n"))
+	e.project = workspace.Project{Name: "policy-fixture", Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
+	s, err := auto.UpsertStackInlineSource(ctx, "broken", "policy-fixture", brokenProgram,
+		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
+	require.NoError(t, err)
+	var out strings.Builder
+	_, err = s.Preview(ctx, optpreview.PolicyPacks(policyPack(t)), optpreview.ProgressStreams(&out))
+	require.Error(t, err, "mandatory violations fail the preview")
+	fired := true
+	for _, r := range rules.Rules {
+		re := regexp.MustCompile(`\[mandatory\]\s+` + regexp.QuoteMeta(r.Name) + `\s+\(`)
+		if !re.MatchString(out.String()) {
+			fired = false
+			t.Errorf("rule %s did not fire", r.Name)
+		}
+	}
+	if !fired {
+		t.Log(out.String())
 	}
 }

@@ -1,0 +1,233 @@
+// Package rules holds the ml-rest-api policy pack's rules as pure functions over resource
+// properties, so they are unit-tested here and served by ../main.go (policyx).
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/ml-rest-api/ml-rest-api/infra"
+)
+
+// Config is the pack's configuration (`--policy-pack-config`); zero values take the defaults.
+type Config struct {
+	MaxCanaryPercent     float64  `json:"maxCanaryPercent"`
+	AllowedInstanceTypes []string `json:"allowedInstanceTypes"`
+}
+
+// Defaults.
+var (
+	DefaultMaxCanaryPercent     = infra.DefaultCanaryMaxPercent
+	DefaultAllowedInstanceTypes = []string{
+		"ml.t2.medium", "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge",
+		"ml.c5.2xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge",
+	}
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxCanaryPercent == 0 {
+		c.MaxCanaryPercent = DefaultMaxCanaryPercent
+	}
+	if len(c.AllowedInstanceTypes) == 0 {
+		c.AllowedInstanceTypes = DefaultAllowedInstanceTypes
+	}
+	return c
+}
+
+// Rule is one policy: the resource types it inspects and its check, which returns one message
+// per violation. Unknown (computed) values never violate: previews check what they can.
+type Rule struct {
+	Name        string
+	Description string
+	Types       []string
+	Check       func(props property.Map, cfg Config) []string
+}
+
+// Rules are the pack's policies, all mandatory.
+var Rules = []Rule{
+	{
+		Name: "api-key-required", Description: "Every API method except CORS preflight (OPTIONS) requires an API key.",
+		Types: []string{"aws:apigateway/method:Method"},
+		Check: func(p property.Map, _ Config) []string {
+			if str(p, "httpMethod") == "OPTIONS" || computed(p, "httpMethod") || computed(p, "apiKeyRequired") {
+				return nil
+			}
+			if v := p.Get("apiKeyRequired"); !v.IsBool() || !v.AsBool() {
+				return []string{fmt.Sprintf("method %s must set apiKeyRequired: true", str(p, "httpMethod"))}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "iam-no-wildcard-resource", Description: `No IAM statement grants an action wildcard, or "*" resources outside the documented allowlist (infra.UnscopedActions).`,
+		Types: []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"},
+		Check: func(p property.Map, _ Config) []string {
+			if computed(p, "policy") {
+				return nil
+			}
+			var doc infra.PolicyDocument
+			if err := json.Unmarshal([]byte(str(p, "policy")), &doc); err != nil {
+				return []string{"policy is not a JSON policy document: " + err.Error()}
+			}
+			var out []string
+			for _, st := range doc.Statement {
+				for _, a := range st.Action {
+					if strings.Contains(a, "*") {
+						out = append(out, fmt.Sprintf("statement %q: action wildcard %s", st.Sid, a))
+					}
+				}
+				if !slices.Contains(st.Resource, "*") {
+					continue
+				}
+				for _, a := range st.Action {
+					if _, ok := infra.UnscopedActions[a]; !ok {
+						out = append(out, fmt.Sprintf("statement %q: %s on resource * (not in the allowlist of unscoped actions)", st.Sid, a))
+					}
+				}
+			}
+			return out
+		},
+	},
+	{
+		Name: "integration-credentials", Description: "AWS-service integrations call SageMaker with an IAM role (credentials set).",
+		Types: []string{"aws:apigateway/integration:Integration"},
+		Check: func(p property.Map, _ Config) []string {
+			if str(p, "type") != "AWS" || computed(p, "credentials") {
+				return nil
+			}
+			if str(p, "credentials") == "" {
+				return []string{"an AWS integration must set credentials to the API Gateway role's ARN"}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "regional-endpoint", Description: "REST APIs are REGIONAL.",
+		Types: []string{"aws:apigateway/restApi:RestApi"},
+		Check: func(p property.Map, _ Config) []string {
+			ec := p.Get("endpointConfiguration")
+			if ec.IsComputed() {
+				return nil
+			}
+			if !ec.IsMap() || str(ec.AsMap(), "types") != "REGIONAL" {
+				return []string{"endpointConfiguration.types must be REGIONAL"}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "stage-logging-and-tracing", Description: "Stages write access logs and trace with X-Ray.",
+		Types: []string{"aws:apigateway/stage:Stage"},
+		Check: func(p property.Map, _ Config) []string {
+			var out []string
+			if als := p.Get("accessLogSettings"); !als.IsComputed() && (!als.IsMap() || als.AsMap().Len() == 0) {
+				out = append(out, "accessLogSettings must send access logs to a log group")
+			}
+			if x := p.Get("xrayTracingEnabled"); !x.IsComputed() && (!x.IsBool() || !x.AsBool()) {
+				out = append(out, "xrayTracingEnabled must be true")
+			}
+			return out
+		},
+	},
+	{
+		Name: "log-retention", Description: "Log groups expire their logs (retentionInDays set).",
+		Types: []string{"aws:cloudwatch/logGroup:LogGroup"},
+		Check: func(p property.Map, _ Config) []string {
+			if r := p.Get("retentionInDays"); !r.IsComputed() && (!r.IsNumber() || r.AsNumber() <= 0) {
+				return []string{"retentionInDays must be set"}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "canary-within-cap", Description: "A stage canary takes at most the configured share of traffic and never uses the stage cache.",
+		Types: []string{"aws:apigateway/stage:Stage"},
+		Check: func(p property.Map, cfg Config) []string {
+			cs := p.Get("canarySettings")
+			if !cs.IsMap() {
+				return nil
+			}
+			var out []string
+			if v := cs.AsMap().Get("percentTraffic"); v.IsNumber() && v.AsNumber() > cfg.MaxCanaryPercent {
+				out = append(out, fmt.Sprintf("canarySettings.percentTraffic %g exceeds the cap of %g", v.AsNumber(), cfg.MaxCanaryPercent))
+			}
+			if v := cs.AsMap().Get("useStageCache"); v.IsBool() && v.AsBool() {
+				out = append(out, "canarySettings.useStageCache must be false (a cached stable answer would be served to canary traffic)")
+			}
+			return out
+		},
+	},
+	{
+		Name: "endpoint-config-not-fixed-name", Description: "SageMaker endpoint configurations are auto-named (a fixed name blocks replacement).",
+		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
+		Check: func(p property.Map, _ Config) []string {
+			if v := p.Get("name"); v.IsString() && v.AsString() != "" {
+				return []string{fmt.Sprintf("endpoint configuration has the fixed name %q; leave name unset", v.AsString())}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "instance-type-allowlist", Description: "Endpoint variants use allowed instance types.",
+		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
+		Check: func(p property.Map, cfg Config) []string {
+			pv := p.Get("productionVariants")
+			if !pv.IsArray() {
+				return nil
+			}
+			var out []string
+			for _, v := range pv.AsArray().AsSlice() {
+				if !v.IsMap() {
+					continue
+				}
+				if t := v.AsMap().Get("instanceType"); t.IsString() && !slices.Contains(cfg.AllowedInstanceTypes, t.AsString()) {
+					out = append(out, fmt.Sprintf("instance type %s is not in the allowlist (%s)", t.AsString(), strings.Join(cfg.AllowedInstanceTypes, ", ")))
+				}
+			}
+			return out
+		},
+	},
+}
+
+// Check runs every rule that inspects typ and returns violations by rule name.
+func Check(typ string, props property.Map, cfg Config) map[string][]string {
+	cfg = cfg.withDefaults()
+	out := map[string][]string{}
+	for _, r := range Rules {
+		if slices.Contains(r.Types, typ) {
+			if msgs := r.Check(props, cfg); len(msgs) > 0 {
+				out[r.Name] = msgs
+			}
+		}
+	}
+	return out
+}
+
+// ConfigFrom reads a policy's configuration map (policyx passes the pack config per policy).
+func ConfigFrom(m map[string]any) Config {
+	var c Config
+	if v, ok := m["maxCanaryPercent"].(float64); ok {
+		c.MaxCanaryPercent = v
+	}
+	if l, ok := m["allowedInstanceTypes"].([]any); ok {
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				c.AllowedInstanceTypes = append(c.AllowedInstanceTypes, s)
+			}
+		}
+	}
+	return c.withDefaults()
+}
+
+func str(p property.Map, k string) string {
+	if v := p.Get(k); v.IsString() {
+		return v.AsString()
+	}
+	return ""
+}
+
+func computed(p property.Map, k string) bool { return p.Get(k).IsComputed() }

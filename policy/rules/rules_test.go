@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/stretchr/testify/assert"
+)
+
+func m(kv ...any) property.Map {
+	out := map[string]property.Value{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = val(kv[i+1])
+	}
+	return property.NewMap(out)
+}
+
+func val(v any) property.Value {
+	switch x := v.(type) {
+	case property.Value:
+		return x
+	case property.Map:
+		return property.New(x)
+	case string:
+		return property.New(x)
+	case bool:
+		return property.New(x)
+	case float64:
+		return property.New(x)
+	case []property.Value:
+		return property.New(property.NewArray(x))
+	}
+	panic("unsupported test value")
+}
+
+var unknown = property.New(property.Computed)
+
+// Each rule fires on a broken resource and stays quiet on the program's own shape.
+func TestRules(t *testing.T) {
+	okStage := m("accessLogSettings", m("destinationArn", "arn:aws:logs:x", "format", "{}"), "xrayTracingEnabled", true)
+	cases := []struct {
+		rule, typ string
+		good, bad property.Map
+		cfg       Config
+	}{
+		{"api-key-required", "aws:apigateway/method:Method",
+			m("httpMethod", "GET", "apiKeyRequired", true), m("httpMethod", "GET", "apiKeyRequired", false), Config{}},
+		{"iam-no-wildcard-resource", "aws:iam/rolePolicy:RolePolicy",
+			m("policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]}]}`),
+			m("policy", `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}`), Config{}},
+		{"integration-credentials", "aws:apigateway/integration:Integration",
+			m("type", "AWS", "credentials", "arn:aws:iam::1:role/r"), m("type", "AWS"), Config{}},
+		{"regional-endpoint", "aws:apigateway/restApi:RestApi",
+			m("endpointConfiguration", m("types", "REGIONAL")), m("endpointConfiguration", m("types", "EDGE")), Config{}},
+		{"stage-logging-and-tracing", "aws:apigateway/stage:Stage", okStage, m("xrayTracingEnabled", false), Config{}},
+		{"log-retention", "aws:cloudwatch/logGroup:LogGroup", m("retentionInDays", 7.0), m("name", "x"), Config{}},
+		{"canary-within-cap", "aws:apigateway/stage:Stage",
+			m("canarySettings", m("percentTraffic", 10.0, "useStageCache", false)),
+			m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{}},
+		{"endpoint-config-not-fixed-name", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+			m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}),
+			m("name", "ratings-config", "productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), Config{}},
+		{"instance-type-allowlist", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+			m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large")), val(m("serverlessConfig", m()))}),
+			m("productionVariants", []property.Value{val(m("instanceType", "ml.p4d.24xlarge"))}), Config{}},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.rule] = true
+		assert.Empty(t, Check(c.typ, c.good, c.cfg)[c.rule], "%s: the good resource passes", c.rule)
+		assert.NotEmpty(t, Check(c.typ, c.bad, c.cfg)[c.rule], "%s: the broken resource fails", c.rule)
+	}
+	for _, r := range Rules {
+		assert.True(t, covered[r.Name], "rule %s has no case", r.Name)
+	}
+	assert.Equal(t, []string{
+		"canarySettings.percentTraffic 60 exceeds the cap of 50",
+		"canarySettings.useStageCache must be false (a cached stable answer would be served to canary traffic)",
+	}, Check("aws:apigateway/stage:Stage", m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{})["canary-within-cap"])
+}
+
+func TestUnknownValuesNeverViolate(t *testing.T) {
+	assert.Empty(t, Check("aws:iam/rolePolicy:RolePolicy", m("policy", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/integration:Integration", m("type", "AWS", "credentials", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/method:Method", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/method:Method", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
+}
+
+func TestConfig(t *testing.T) {
+	c := ConfigFrom(map[string]any{"maxCanaryPercent": 5.0, "allowedInstanceTypes": []any{"ml.c5.large"}})
+	assert.Equal(t, 5.0, c.MaxCanaryPercent)
+	assert.NotEmpty(t, Check("aws:apigateway/stage:Stage", m("canarySettings", m("percentTraffic", 10.0)), c)["canary-within-cap"])
+	assert.NotEmpty(t, Check("aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+		m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), c)["instance-type-allowlist"])
+	assert.Equal(t, DefaultAllowedInstanceTypes, ConfigFrom(nil).AllowedInstanceTypes)
+}
