@@ -9,17 +9,5 @@ import (
 	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
-func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
-		if err != nil {
-			return err
-		}
-		out, err := infra.Deploy(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
-		return nil
-	})
-}
+// main wires: load config -> infra.Deploy -> export (infra.Program).
+func main() { pulumi.Run(infra.Program) }

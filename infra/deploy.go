@@ -8,6 +8,21 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// Program is the whole Pulumi program: load and validate the stack's configuration, deploy,
+// export the outputs. main.go runs it; the offline rehearsal runs it inline.
+func Program(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ContextConfig(ctx))
+	if err != nil {
+		return err
+	}
+	out, err := Deploy(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	out.Export(ctx)
+	return nil
+}
+
 // DeployOption adjusts a Deploy call.
 type DeployOption func(*deployOptions)
 

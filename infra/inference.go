@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -248,14 +247,6 @@ const (
 // exists), so the alarms can name the endpoint in their dimensions without a dependency cycle.
 func EndpointAlarmName(endpointName, kind string) string { return endpointName + "-" + kind }
 
-// alarmSpec describes one endpoint alarm (one-minute periods).
-type alarmSpec struct {
-	role, kind, namespace, metric, statistic, extended, comparison string
-	threshold                                                      float64
-	periods                                                        int
-	what                                                           string
-}
-
 // newEndpointAlarms creates the endpoint's alarms: 5XX invocation errors, ModelLatency p99 and,
 // for instance variants, CPU. It returns the first two's Name outputs (the blue/green rollback
 // alarms; naming them through outputs makes them exist before the endpoint is updated) and
@@ -264,38 +255,21 @@ func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs
 	a := args.Alarms
 	dims := pulumi.StringMap{"EndpointName": pulumi.String(args.EndpointName), "VariantName": pulumi.String(VariantName)}
 	specs := []alarmSpec{
-		{"alarm-invocation-5xx", alarm5xx, "AWS/SageMaker", "Invocation5XXErrors", "Sum", "", "GreaterThanOrEqualToThreshold", a.EndpointInvocation5xxPerMinute, 2, "5XX invocation errors per minute"},
+		{role: "alarm-invocation-5xx", kind: alarm5xx, namespace: "AWS/SageMaker", metric: "Invocation5XXErrors", statistic: "Sum",
+			comparison: "GreaterThanOrEqualToThreshold", threshold: a.EndpointInvocation5xxPerMinute, period: 60, periods: 2, what: "5XX invocation errors per minute"},
 		// ModelLatency is reported in microseconds.
-		{"alarm-model-latency", alarmLatency, "AWS/SageMaker", "ModelLatency", "", "p99", "GreaterThanThreshold", a.EndpointModelLatencyP99Ms * 1000, 3, "ModelLatency p99"},
+		{role: "alarm-model-latency", kind: alarmLatency, namespace: "AWS/SageMaker", metric: "ModelLatency", statistic: "p99",
+			comparison: "GreaterThanThreshold", threshold: a.EndpointModelLatencyP99Ms * 1000, period: 60, periods: 3, what: "ModelLatency p99"},
 	}
 	if args.Config.Instance != nil {
-		specs = append(specs, alarmSpec{"alarm-cpu", alarmCPU, "/aws/sagemaker/Endpoints", "CPUUtilization", "Average", "", "GreaterThanThreshold", a.EndpointCPUPercent, 5, "CPU utilisation"})
+		specs = append(specs, alarmSpec{role: "alarm-cpu", kind: alarmCPU, namespace: "/aws/sagemaker/Endpoints", metric: "CPUUtilization", statistic: "Average",
+			comparison: "GreaterThanThreshold", threshold: a.EndpointCPUPercent, period: 60, periods: 5, what: "CPU utilisation"})
 	}
 	var rollback []pulumi.StringInput
 	var names []string
 	for _, sp := range specs {
 		alarmName := EndpointAlarmName(args.EndpointName, sp.kind)
-		alarmArgs := &cloudwatch.MetricAlarmArgs{
-			Name:               pulumi.String(alarmName),
-			AlarmDescription:   pulumi.Sprintf("%s: %s", args.EndpointName, sp.what),
-			Namespace:          pulumi.String(sp.namespace),
-			MetricName:         pulumi.String(sp.metric),
-			Dimensions:         dims,
-			Period:             pulumi.Int(60),
-			EvaluationPeriods:  pulumi.Int(sp.periods),
-			Threshold:          pulumi.Float64(sp.threshold),
-			ComparisonOperator: pulumi.String(sp.comparison),
-			TreatMissingData:   pulumi.String("notBreaching"),
-			AlarmActions:       args.AlarmActions,
-			OkActions:          args.AlarmActions,
-			Tags:               args.Tags,
-		}
-		if sp.extended != "" {
-			alarmArgs.ExtendedStatistic = pulumi.String(sp.extended)
-		} else {
-			alarmArgs.Statistic = pulumi.String(sp.statistic)
-		}
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, child(name, sp.role), alarmArgs, parent)
+		alarm, err := newMetricAlarm(ctx, child(name, sp.role), alarmName, args.EndpointName, sp, dims, args.AlarmActions, args.Tags, parent)
 		if err != nil {
 			return nil, nil, err
 		}

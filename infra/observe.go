@@ -69,38 +69,17 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 
 	if a := m.Alarms; a != nil {
 		dims := pulumi.StringMap{"ApiName": pulumi.String(apiName), "Stage": pulumi.String(cfg.API.StageName)}
-		for _, sp := range []struct {
-			role, metric, statistic, extended string
-			threshold                         float64
-			periods                           int
-			what                              string
-		}{
-			{"api-5xx-rate", "5XXError", "Average", "", a.API5xxRate, 1, "share of requests answered 5XX"},
-			{"api-4xx-rate", "4XXError", "Average", "", a.API4xxRate, 1, "share of requests answered 4XX"},
-			{"api-latency-p99", "Latency", "", "p99", a.APILatencyP99Ms, 2, "Latency p99 in ms"},
+		for _, sp := range []alarmSpec{
+			{role: "api-5xx-rate", metric: "5XXError", statistic: "Average", threshold: a.API5xxRate, what: "share of requests answered 5XX"},
+			{role: "api-4xx-rate", metric: "4XXError", statistic: "Average", threshold: a.API4xxRate, what: "share of requests answered 4XX"},
+			{role: "api-latency-p99", metric: "Latency", statistic: "p99", threshold: a.APILatencyP99Ms, what: "Latency p99 in ms", periods: 2},
 		} {
+			sp.namespace, sp.comparison, sp.period = "AWS/ApiGateway", "GreaterThanThreshold", 300
+			if sp.periods == 0 {
+				sp.periods = 1
+			}
 			alarmName := apiName + "-" + sp.role
-			alarmArgs := &cloudwatch.MetricAlarmArgs{
-				Name:               pulumi.String(alarmName),
-				AlarmDescription:   pulumi.Sprintf("%s stage %s: %s", apiName, cfg.API.StageName, sp.what),
-				Namespace:          pulumi.String("AWS/ApiGateway"),
-				MetricName:         pulumi.String(sp.metric),
-				Dimensions:         dims,
-				Period:             pulumi.Int(300),
-				EvaluationPeriods:  pulumi.Int(sp.periods),
-				Threshold:          pulumi.Float64(sp.threshold),
-				ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-				TreatMissingData:   pulumi.String("notBreaching"),
-				AlarmActions:       args.AlarmActions,
-				OkActions:          args.AlarmActions,
-				Tags:               args.Tags,
-			}
-			if sp.extended != "" {
-				alarmArgs.ExtendedStatistic = pulumi.String(sp.extended)
-			} else {
-				alarmArgs.Statistic = pulumi.String(sp.statistic)
-			}
-			if _, err := cloudwatch.NewMetricAlarm(ctx, child(name, sp.role), alarmArgs, parent); err != nil {
+			if _, err := newMetricAlarm(ctx, child(name, sp.role), alarmName, apiName+" stage "+cfg.API.StageName, sp, dims, args.AlarmActions, args.Tags, parent); err != nil {
 				return nil, fmt.Errorf("monitoring %s: alarm %s: %w", name, sp.role, err)
 			}
 			comp.AlarmNames = append(comp.AlarmNames, alarmName)

@@ -16,20 +16,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
 // vtlRequest is the renderer's REQUEST.json.
-type vtlRequest struct {
-	Method                string              `json:"method"`
-	Resource              string              `json:"resource"`
-	Path                  string              `json:"path"`
-	PathParameters        map[string]string   `json:"pathParameters"`
-	QueryStringParameters map[string][]string `json:"queryStringParameters"`
-	Headers               map[string][]string `json:"headers"`
-	Body                  *string             `json:"body"`
-	StageVariables        map[string]string   `json:"stageVariables"`
-	Context               map[string]any      `json:"context"`
-}
+type vtlRequest = vtl.Request
 
 type vtlCase struct {
 	ID             string  `json:"id"`

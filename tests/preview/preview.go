@@ -14,6 +14,7 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/templates"
+	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
 // Options is one preview request.
@@ -37,17 +38,7 @@ type Transcript struct {
 	Headers      map[string]any
 }
 
-type request struct {
-	Method                string              `json:"method"`
-	Resource              string              `json:"resource"`
-	Path                  string              `json:"path"`
-	PathParameters        map[string]string   `json:"pathParameters"`
-	QueryStringParameters map[string][]string `json:"queryStringParameters"`
-	Headers               map[string][]string `json:"headers"`
-	Body                  *string             `json:"body"`
-	StageVariables        map[string]string   `json:"stageVariables"`
-	Context               map[string]any      `json:"context"`
-}
+type request = vtl.Request
 
 // Run renders the route's request template, then the integration response SageMaker's status
 // selects, through tests/vtl/render.

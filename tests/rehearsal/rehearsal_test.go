@@ -53,19 +53,6 @@ func cliRoot(t *testing.T) string {
 	return root
 }
 
-func program(ctx *pulumi.Context) error {
-	cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
-	if err != nil {
-		return err
-	}
-	out, err := infra.Deploy(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	out.Export(ctx)
-	return nil
-}
-
 type env struct {
 	root, work, vars string
 	envs             map[string]string
@@ -95,7 +82,7 @@ func setup(t *testing.T, root, pluginDir, stack string, stackFile []byte) *env {
 
 func (e *env) stack(ctx context.Context, t *testing.T, name string) auto.Stack {
 	t.Helper()
-	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, program,
+	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, infra.Program,
 		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
 	require.NoError(t, err)
 	return s

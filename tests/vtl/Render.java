@@ -417,7 +417,19 @@ public class Render {
     }
   }
 
-  /** == treating null as "" (recorded: a missing value equals both $null and ""). */
+  /**
+   * == and != treating null as "" (recorded: a missing value equals both $null and ""); null on
+   * neither side falls through to Velocity's own comparison (null result).
+   */
+  static Boolean nullAsEmptyEquals(SimpleNode node, InternalContextAdapter context) {
+    Object l = node.jjtGetChild(0).value(context);
+    Object r = node.jjtGetChild(1).value(context);
+    if (l == null || r == null) {
+      return nullToEmpty(l).equals(nullToEmpty(r));
+    }
+    return null;
+  }
+
   public static final class AwsEQNode extends ASTEQNode {
     AwsEQNode(int id) {
       super(id);
@@ -425,12 +437,8 @@ public class Render {
 
     @Override
     public boolean evaluate(InternalContextAdapter context) throws org.apache.velocity.exception.MethodInvocationException {
-      Object l = jjtGetChild(0).value(context);
-      Object r = jjtGetChild(1).value(context);
-      if (l == null || r == null) {
-        return nullToEmpty(l).equals(nullToEmpty(r));
-      }
-      return super.evaluate(context);
+      Boolean eq = nullAsEmptyEquals(this, context);
+      return eq != null ? eq : super.evaluate(context);
     }
   }
 
@@ -441,12 +449,8 @@ public class Render {
 
     @Override
     public boolean evaluate(InternalContextAdapter context) throws org.apache.velocity.exception.MethodInvocationException {
-      Object l = jjtGetChild(0).value(context);
-      Object r = jjtGetChild(1).value(context);
-      if (l == null || r == null) {
-        return !nullToEmpty(l).equals(nullToEmpty(r));
-      }
-      return super.evaluate(context);
+      Boolean eq = nullAsEmptyEquals(this, context);
+      return eq != null ? !eq : super.evaluate(context);
     }
   }
 
