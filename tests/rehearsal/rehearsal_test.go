@@ -288,3 +288,29 @@ func TestPolicyPackFiresOnBrokenResources(t *testing.T) {
 		t.Log(out.String())
 	}
 }
+
+// The rules a stack's data can break fire on a deliberately broken prod config: a canary over
+// the policy's cap (the program's own cap raised to allow it) and an instance type outside the
+// allowlist.
+func TestPolicyPackFiresOnBrokenConfig(t *testing.T) {
+	root := cliRoot(t)
+	pluginDir := buildPlugins(t)
+	ctx := context.Background()
+	stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.prod.yaml"))
+	require.NoError(t, err)
+	broken := strings.NewReplacer(
+		"    percentTraffic: 10\n", "    percentTraffic: 60\n    maxPercentTraffic: 100\n",
+		"instance: {type: ml.c5.xlarge, initialCount: 1}", "instance: {type: ml.p4d.24xlarge, initialCount: 1}",
+	).Replace(string(stackFile))
+	require.NotEqual(t, string(stackFile), broken, "the edits apply")
+	e := setup(t, root, pluginDir, "prod", []byte(broken))
+	s := e.stack(ctx, t, "prod")
+	var out strings.Builder
+	_, err = s.Preview(ctx, optpreview.PolicyPacks(policyPack(t)), optpreview.ProgressStreams(&out))
+	require.Error(t, err, "the broken config fails the policy pack")
+	for _, rule := range []string{"canary-within-cap", "instance-type-allowlist"} {
+		assert.Regexp(t, regexp.MustCompile(`\[mandatory\]\s+`+rule+`\s+\(`), out.String(), rule)
+	}
+	assert.Contains(t, out.String(), "canarySettings.percentTraffic 60 exceeds the cap of 50")
+	assert.Contains(t, out.String(), "instance type ml.p4d.24xlarge is not in the allowlist")
+}
