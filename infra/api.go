@@ -90,7 +90,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 	}
 	validator, err := apigateway.NewRequestValidator(ctx, child(name, "validator"), &apigateway.RequestValidatorArgs{
 		RestApi:                   api.ID(),
-		Name:                      pulumi.String("params"),
+		Name:                      pulumi.String(validatorName),
 		ValidateRequestParameters: pulumi.Bool(true),
 		ValidateRequestBody:       pulumi.Bool(false),
 	}, parent)
@@ -305,7 +305,7 @@ func (b *apiBuilder) corsResponseParameters() map[string]string {
 	if c == nil {
 		return nil
 	}
-	if len(c.AllowedOrigins) == 1 && c.AllowedOrigins[0] == "*" {
+	if c.AnyOrigin() {
 		return map[string]string{"method.response.header.Access-Control-Allow-Origin": "'*'"}
 	}
 	return map[string]string{"method.response.header.Vary": "'Origin'"}
@@ -378,13 +378,13 @@ func (b *apiBuilder) preflight(r Route, res *apigateway.Resource) error {
 func (b *apiBuilder) gatewayResponses() error {
 	var headers pulumi.StringMap
 	if c := b.cfg.API.CORS; c != nil {
-		origin := "method.request.header.Origin"
-		if len(c.AllowedOrigins) == 1 && c.AllowedOrigins[0] == "*" {
-			origin = "'*'"
-		}
-		headers = pulumi.StringMap{"gatewayresponse.header.Access-Control-Allow-Origin": pulumi.String(origin)}
-		if origin != "'*'" {
-			headers["gatewayresponse.header.Vary"] = pulumi.String("'Origin'")
+		if c.AnyOrigin() {
+			headers = pulumi.StringMap{"gatewayresponse.header.Access-Control-Allow-Origin": pulumi.String("'*'")}
+		} else {
+			headers = pulumi.StringMap{
+				"gatewayresponse.header.Access-Control-Allow-Origin": pulumi.String("method.request.header.Origin"),
+				"gatewayresponse.header.Vary":                        pulumi.String("'Origin'"),
+			}
 		}
 	}
 	for _, g := range GatewayResponses() {

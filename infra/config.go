@@ -205,6 +205,11 @@ type CORSConfig struct {
 	AllowedOrigins []string `json:"allowedOrigins"`
 }
 
+// AnyOrigin reports whether every origin is allowed (allowedOrigins ["*"]).
+func (c *CORSConfig) AnyOrigin() bool {
+	return len(c.AllowedOrigins) == 1 && c.AllowedOrigins[0] == "*"
+}
+
 // AccessConfig holds usage plans and the clients (API keys) attached to them.
 type AccessConfig struct {
 	Plans   map[string]PlanConfig   `json:"plans"`

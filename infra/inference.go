@@ -38,10 +38,6 @@ type ModelEndpoint struct {
 	EndpointArn  pulumi.StringOutput `pulumi:"endpointArn"`
 	ModelName    pulumi.StringOutput `pulumi:"modelName"`
 	RoleArn      pulumi.StringOutput `pulumi:"roleArn"`
-	// Image is the resolved image URI (built-in algorithms are looked up per region).
-	Image string
-	// AlarmNames are the endpoint's alarm names (empty without monitoring.alarms).
-	AlarmNames []string
 }
 
 // NewModelEndpoint registers the inference tier of one model version.
@@ -64,8 +60,6 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: image: %w", name, err)
 	}
-	comp.Image = image.URI
-
 	role, rolePolicy, err := newExecutionRole(ctx, name, args, image, artifact, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
@@ -106,11 +100,10 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		Tags:               args.Tags,
 	}
 	if args.Alarms != nil {
-		rollback, names, err := newEndpointAlarms(ctx, name, args, parent)
+		rollback, err := newEndpointAlarms(ctx, name, args, parent)
 		if err != nil {
 			return nil, fmt.Errorf("model endpoint %s: alarms: %w", name, err)
 		}
-		comp.AlarmNames = names
 		if g := cfg.Guardrails; g != nil {
 			endpointArgs.DeploymentConfig = guardrails(g, rollback)
 		}
@@ -249,9 +242,8 @@ func EndpointAlarmName(endpointName, kind string) string { return endpointName +
 
 // newEndpointAlarms creates the endpoint's alarms: 5XX invocation errors, ModelLatency p99 and,
 // for instance variants, CPU. It returns the first two's Name outputs (the blue/green rollback
-// alarms; naming them through outputs makes them exist before the endpoint is updated) and
-// every alarm's name.
-func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.StringInput, []string, error) {
+// alarms; naming them through outputs makes them exist before the endpoint is updated).
+func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.StringInput, error) {
 	a := args.Alarms
 	dims := pulumi.StringMap{"EndpointName": pulumi.String(args.EndpointName), "VariantName": pulumi.String(VariantName)}
 	specs := []alarmSpec{
@@ -266,19 +258,16 @@ func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs
 			comparison: "GreaterThanThreshold", threshold: a.EndpointCPUPercent, period: 60, periods: 5, what: "CPU utilisation"})
 	}
 	var rollback []pulumi.StringInput
-	var names []string
 	for _, sp := range specs {
-		alarmName := EndpointAlarmName(args.EndpointName, sp.kind)
-		alarm, err := newMetricAlarm(ctx, child(name, sp.role), alarmName, args.EndpointName, sp, dims, args.AlarmActions, args.Tags, parent)
+		alarm, err := newMetricAlarm(ctx, child(name, sp.role), EndpointAlarmName(args.EndpointName, sp.kind), args.EndpointName, sp, dims, args.AlarmActions, args.Tags, parent)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		names = append(names, alarmName)
 		if sp.kind != alarmCPU {
 			rollback = append(rollback, alarm.Name)
 		}
 	}
-	return rollback, names, nil
+	return rollback, nil
 }
 
 func guardrails(g *GuardrailsConfig, alarmNames []pulumi.StringInput) *sagemaker.EndpointDeploymentConfigArgs {

@@ -31,7 +31,6 @@ type Monitoring struct {
 	pulumi.ResourceState
 
 	DashboardURL pulumi.StringOutput `pulumi:"dashboardUrl"`
-	AlarmNames   []string
 }
 
 // ThrottledMetric is the metric counting 429 answers, from the access logs.
@@ -78,11 +77,9 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 			if sp.periods == 0 {
 				sp.periods = 1
 			}
-			alarmName := apiName + "-" + sp.role
-			if _, err := newMetricAlarm(ctx, child(name, sp.role), alarmName, apiName+" stage "+cfg.API.StageName, sp, dims, args.AlarmActions, args.Tags, parent); err != nil {
+			if _, err := newMetricAlarm(ctx, child(name, sp.role), apiName+"-"+sp.role, apiName+" stage "+cfg.API.StageName, sp, dims, args.AlarmActions, args.Tags, parent); err != nil {
 				return nil, fmt.Errorf("monitoring %s: alarm %s: %w", name, sp.role, err)
 			}
-			comp.AlarmNames = append(comp.AlarmNames, alarmName)
 		}
 	}
 

@@ -214,6 +214,9 @@ func GatewayResponses() []GatewayResponse {
 	}
 }
 
+// validatorName names the request validator (parameters only).
+const validatorName = "params"
+
 // CORS headers.
 const (
 	corsAllowHeaders = "Content-Type,X-Api-Key"
@@ -234,7 +237,7 @@ type apiShape struct {
 // parameters, validators, responses, CORS), so any change redeploys.
 func DeploymentTrigger(cfg *StackConfig, routes []Route) (string, error) {
 	shape := apiShape{
-		EndpointType: "REGIONAL", APIKeySource: "HEADER", Validator: "params",
+		EndpointType: "REGIONAL", APIKeySource: "HEADER", Validator: validatorName,
 		Routes: routes, GatewayResponses: GatewayResponses(),
 	}
 	if cfg.API.CORS != nil {

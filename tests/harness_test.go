@@ -206,19 +206,6 @@ func (r *Run) names() []string {
 // Calls returns the invokes made with a token, as plain argument maps.
 func (r *Run) Calls(token string) []map[string]any { return r.rec.Calls(token) }
 
-// Children returns the registrations whose parent is the component (type, name).
-func (r *Run) Children(typ, name string) []*Res {
-	r.t.Helper()
-	parent := r.Get(typ, name)
-	var out []*Res
-	for _, x := range r.Resources() {
-		if x.Parent != "" && strings.HasSuffix(x.Parent, "::"+parent.Name) && strings.Contains(x.Parent, parent.Type) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 // Output returns a stack output's plain value and fails when the output is missing.
 func (r *Run) Output(name string) any {
 	r.t.Helper()

@@ -116,6 +116,9 @@ public class Render {
           .options(Option.DEFAULT_PATH_LEAF_TO_NULL)
           .build();
 
+  /** JsonPath without leaf-to-null: a missing path throws, so json() tells it from a JSON null. */
+  static final Configuration JSONPATH_STRICT = Configuration.builder().jsonProvider(JSONPATH.jsonProvider()).build();
+
   static String toJson(Object v) {
     return JSONValue.toJSONString(v);
   }
@@ -159,23 +162,12 @@ public class Render {
       return read(p);
     }
 
-    /** The JSONPath result serialised as JSON text. */
+    /** The JSONPath result serialised as JSON text; a missing path or non-JSON body gives "". */
     public String json(String p) {
-      Object v = read(p);
-      if (v == null && !pathExists(p)) {
-        return "\"\"";
-      }
-      return toJson(v);
-    }
-
-    private boolean pathExists(String p) {
       try {
-        JsonPath.using(Configuration.builder().jsonProvider(JSONPATH.jsonProvider()).build())
-            .parse(body)
-            .read(p);
-        return true;
-      } catch (Exception e) {
-        return false;
+        return toJson(JsonPath.using(JSONPATH_STRICT).parse(body).read(p));
+      } catch (PathNotFoundException | com.jayway.jsonpath.InvalidJsonException e) {
+        return "\"\"";
       }
     }
 
