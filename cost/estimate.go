@@ -63,12 +63,8 @@ func Estimate(resources []Resource) ([]Line, error) {
 	for _, r := range resources {
 		byType[r.Type] = append(byType[r.Type], r)
 	}
-	var lines []Line
-	add := func(ls []Line, err error) error {
-		lines = append(lines, ls...)
-		return err
-	}
-	if err := add(endpointLines(byType)); err != nil {
+	lines, err := endpointLines(byType)
+	if err != nil {
 		return nil, err
 	}
 	for range byType[typeRestAPI] {
@@ -82,9 +78,11 @@ func Estimate(resources []Resource) ([]Line, error) {
 		}
 	}
 	for _, r := range byType[typeWebACL] {
-		if err := add(webACLLines(r)); err != nil {
+		acl, err := webACLLines(r)
+		if err != nil {
 			return nil, err
 		}
+		lines = append(lines, acl...)
 	}
 	lines = append(lines, cloudWatchLines(byType)...)
 	slices.SortStableFunc(lines, func(a, b Line) int { return int(a.Basis) - int(b.Basis) })
@@ -151,17 +149,11 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 }
 
 // webACLLines prices a web ACL, its rules (a managed rule group counts as one) and the
-// requests it inspects.
+// requests it inspects. The program sets the rules as ruleJson (infra.WAFRules).
 func webACLLines(r Resource) ([]Line, error) {
 	var rules []struct{ Name string }
-	if j := str(r.Inputs["ruleJson"]); j != "" {
-		if err := json.Unmarshal([]byte(j), &rules); err != nil {
-			return nil, fmt.Errorf("cost: web ACL %s: ruleJson: %w", r.Name, err)
-		}
-	}
-	for _, x := range list(r.Inputs["rules"]) {
-		m, _ := x.(map[string]any)
-		rules = append(rules, struct{ Name string }{str(m["name"])})
+	if err := json.Unmarshal([]byte(str(r.Inputs["ruleJson"])), &rules); err != nil {
+		return nil, fmt.Errorf("cost: web ACL %s: ruleJson: %w", r.Name, err)
 	}
 	var names []string
 	for _, x := range rules {
