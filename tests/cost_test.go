@@ -6,10 +6,12 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/cost"
+	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
 // The README's cost table is generated: go test ./tests -run TestCostTable -update rewrites
@@ -23,10 +25,7 @@ const (
 func costResources(r *Run) []cost.Resource {
 	var out []cost.Resource
 	for _, x := range r.Resources() {
-		in := map[string]any{}
-		for k := range x.Inputs {
-			in[string(k)] = x.In(string(k))
-		}
+		in, _ := mockaws.Plain(resource.NewObjectProperty(x.Inputs)).(map[string]any)
 		out = append(out, cost.Resource{Type: x.Type, Name: x.Name, Inputs: in, Outputs: map[string]any{"name": x.Out("name")}})
 	}
 	return out
