@@ -3,6 +3,7 @@ module github.com/ml-rest-api/ml-rest-api
 go 1.25.11
 
 require (
+	github.com/aws/aws-sdk-go v1.55.8
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.2
 	github.com/pulumi/pulumi/sdk/v3 v3.250.0

@@ -144,7 +144,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 // newInvokeRole is API Gateway's integration role: sagemaker:InvokeEndpoint on exactly the
 // endpoints the stage and its canary can reach.
 func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent pulumi.ResourceOption) (*iam.Role, error) {
-	trust, err := ServiceAssumeRolePolicy("apigateway.amazonaws.com", args.Platform.AccountID).JSON()
+	trust, err := APIGatewayAssumeRolePolicy().JSON()
 	if err != nil {
 		return nil, err
 	}

@@ -94,8 +94,11 @@ type AutoscalingConfig struct {
 type GuardrailsConfig struct {
 	// Type is CANARY or LINEAR.
 	Type string `json:"type"`
-	// StepPercent is the canary size or the linear step, as a percentage of capacity.
-	StepPercent                    int `json:"stepPercent"`
+	// The canary size or linear step: StepInstances (INSTANCE_COUNT) or StepPercent
+	// (CAPACITY_PERCENT of the fleet); exactly one. A step is whole instances: a percentage of
+	// the smallest fleet (autoscaling.minCapacity) under one instance is refused.
+	StepInstances                  int `json:"stepInstances,omitempty"`
+	StepPercent                    int `json:"stepPercent,omitempty"`
 	WaitIntervalSeconds            int `json:"waitIntervalSeconds"`
 	TerminationWaitSeconds         int `json:"terminationWaitSeconds,omitempty"`
 	MaximumExecutionTimeoutSeconds int `json:"maximumExecutionTimeoutSeconds,omitempty"`

@@ -71,13 +71,31 @@ func (p Platform) arn(service, region, account, resource string) string {
 	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", p.Partition, service, region, account, resource)
 }
 
-// ServiceAssumeRolePolicy lets an AWS service assume a role, only on behalf of this account.
-func ServiceAssumeRolePolicy(service, accountID string) PolicyDocument {
+// SageMakerAssumeRolePolicy lets SageMaker assume a model's execution role, only on behalf of
+// this account: SageMaker's "Cross-service confused deputy prevention" guide documents
+// aws:SourceAccount (and aws:SourceArn) for the roles it assumes, so the condition holds.
+// https://docs.aws.amazon.com/sagemaker/latest/dg/security-confused-deputy-prevention.html
+func SageMakerAssumeRolePolicy(accountID string) PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
 		Effect:    "Allow",
-		Principal: map[string]string{"Service": service},
+		Principal: map[string]string{"Service": "sagemaker.amazonaws.com"},
 		Action:    []string{"sts:AssumeRole"},
 		Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": accountID}},
+	}}}
+}
+
+// APIGatewayAssumeRolePolicy lets API Gateway assume a role, with no condition: API Gateway does
+// not put aws:SourceAccount or aws:SourceArn into the request when it assumes an integration's
+// credentials role, so such a condition denies AssumeRole and every route answers 500 ("API
+// Gateway does not have permission to assume the provided role"; observed live and fixed by
+// removing it in aws-solutions-library-samples/accelerated-intelligent-document-processing-on-aws
+// PR #479). The roles are bounded by what they may do instead: InvokeEndpoint on exactly the
+// stack's endpoints, or writing API Gateway's log groups (awscontract.ServicesWithoutSourceKeys).
+func APIGatewayAssumeRolePolicy() PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Effect:    "Allow",
+		Principal: map[string]string{"Service": "apigateway.amazonaws.com"},
+		Action:    []string{"sts:AssumeRole"},
 	}}}
 }
 

@@ -151,7 +151,7 @@ func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...p
 }
 
 func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image ImageRef, artifact S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, *iam.RolePolicy, error) {
-	trust, err := ServiceAssumeRolePolicy("sagemaker.amazonaws.com", args.Platform.AccountID).JSON()
+	trust, err := SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -276,7 +276,10 @@ func guardrails(g *GuardrailsConfig, alarmNames []pulumi.StringInput) *sagemaker
 		WaitIntervalInSeconds: pulumi.Int(g.WaitIntervalSeconds),
 	}
 	step := &sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs{
-		Type: pulumi.String("CAPACITY_PERCENT"), Value: pulumi.Int(g.StepPercent),
+		Type: pulumi.String("INSTANCE_COUNT"), Value: pulumi.Int(g.StepInstances),
+	}
+	if g.StepPercent != 0 {
+		step.Type, step.Value = pulumi.String("CAPACITY_PERCENT"), pulumi.Int(g.StepPercent)
 	}
 	if g.Type == "CANARY" {
 		routing.CanarySize = step

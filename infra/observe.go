@@ -104,23 +104,30 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	return comp, nil
 }
 
+// widget is one dashboard widget. Properties differ per widget type ("Dashboard Body Structure
+// and Syntax"): a text widget has markdown (and background), a metric widget its metrics, title,
+// view, stacked, region and period; each type emits only its own (awscontract rule
+// cloudwatch-dashboard-body).
 type widget struct {
-	Type       string           `json:"type"`
-	X          int              `json:"x"`
-	Y          int              `json:"y"`
-	Width      int              `json:"width"`
-	Height     int              `json:"height"`
-	Properties widgetProperties `json:"properties"`
+	Type       string `json:"type"`
+	X          int    `json:"x"`
+	Y          int    `json:"y"`
+	Width      int    `json:"width"`
+	Height     int    `json:"height"`
+	Properties any    `json:"properties"`
 }
 
-type widgetProperties struct {
-	Title    string  `json:"title,omitempty"`
-	Markdown string  `json:"markdown,omitempty"`
-	Region   string  `json:"region,omitempty"`
-	View     string  `json:"view,omitempty"`
-	Stacked  bool    `json:"stacked"`
-	Period   int     `json:"period,omitempty"`
-	Metrics  [][]any `json:"metrics,omitempty"`
+type textProperties struct {
+	Markdown string `json:"markdown"`
+}
+
+type metricProperties struct {
+	Title   string  `json:"title,omitempty"`
+	Region  string  `json:"region"`
+	View    string  `json:"view"`
+	Stacked bool    `json:"stacked"`
+	Period  int     `json:"period"`
+	Metrics [][]any `json:"metrics"`
 }
 
 // DashboardBody is the dashboard as CloudWatch's JSON: per route requests, 4XX/5XX, latency
@@ -130,16 +137,14 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 	apiName, stage := APIName(cfg.Project, cfg.Stack), cfg.API.StageName
 	var widgets []widget
 	y := 0
-	add := func(x, w, h int, p widgetProperties) {
-		kind := "metric"
-		if p.Markdown != "" {
-			kind = "text"
-		} else {
-			p.Region, p.View, p.Period = region, "timeSeries", 60
-		}
-		widgets = append(widgets, widget{Type: kind, X: x, Y: y, Width: w, Height: h, Properties: p})
+	add := func(x, w, h int, title string, metrics [][]any) {
+		widgets = append(widgets, widget{Type: "metric", X: x, Y: y, Width: w, Height: h, Properties: metricProperties{
+			Title: title, Region: region, View: "timeSeries", Period: 60, Metrics: metrics,
+		}})
 	}
-	add(0, 24, 2, widgetProperties{Markdown: fmt.Sprintf("# %s — stage %s\nAPI Gateway per route, SageMaker per endpoint (stable and canary side by side).", apiName, stage)})
+	widgets = append(widgets, widget{Type: "text", X: 0, Y: y, Width: 24, Height: 2, Properties: textProperties{
+		Markdown: fmt.Sprintf("# %s — stage %s\nAPI Gateway per route, SageMaker per endpoint (stable and canary side by side).", apiName, stage),
+	}})
 	y += 2
 
 	route := func(r Route, metric, stat, label string) []any {
@@ -153,14 +158,14 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 		latency = append(latency, route(r, "Latency", "p50", r.Path+" p50"), route(r, "Latency", "p99", r.Path+" p99"))
 		integration = append(integration, route(r, "IntegrationLatency", "p50", r.Path+" p50"), route(r, "IntegrationLatency", "p99", r.Path+" p99"))
 	}
-	add(0, 6, 6, widgetProperties{Title: "Requests per route", Metrics: requests})
-	add(6, 6, 6, widgetProperties{Title: "4XX / 5XX per route", Metrics: errs})
-	add(12, 6, 6, widgetProperties{Title: "Latency per route (ms)", Metrics: latency})
-	add(18, 6, 6, widgetProperties{Title: "Integration latency per route (ms)", Metrics: integration})
+	add(0, 6, 6, "Requests per route", requests)
+	add(6, 6, 6, "4XX / 5XX per route", errs)
+	add(12, 6, 6, "Latency per route (ms)", latency)
+	add(18, 6, 6, "Integration latency per route (ms)", integration)
 	y += 6
-	add(0, 6, 6, widgetProperties{Title: "Throttled requests (429: throttle or quota)", Metrics: [][]any{
+	add(0, 6, 6, "Throttled requests (429: throttle or quota)", [][]any{
 		{MetricsNamespace(cfg.Project, cfg.Stack), ThrottledMetric, map[string]any{"stat": "Sum", "label": "429"}},
-	}})
+	})
 	y += 6
 
 	byModel := map[string][]DashboardEndpoint{}
@@ -181,9 +186,9 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 			lat = append(lat, ep("ModelLatency", "p50", label+" p50"), ep("ModelLatency", "p99", label+" p99"))
 			merr = append(merr, ep("Invocation4XXErrors", "Sum", label+" 4XX"), ep("Invocation5XXErrors", "Sum", label+" 5XX"))
 		}
-		add(0, 8, 6, widgetProperties{Title: model + ": invocations", Metrics: inv})
-		add(8, 8, 6, widgetProperties{Title: model + ": model latency (µs)", Metrics: lat})
-		add(16, 8, 6, widgetProperties{Title: model + ": errors", Metrics: merr})
+		add(0, 8, 6, model+": invocations", inv)
+		add(8, 8, 6, model+": model latency (µs)", lat)
+		add(16, 8, 6, model+": errors", merr)
 		y += 6
 	}
 	b, err := json.Marshal(map[string]any{"widgets": widgets})

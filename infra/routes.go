@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -78,13 +80,18 @@ func (r Route) SelectIntegrationResponse(status int) IntegrationResponse {
 	return def
 }
 
-// MethodSettingsPath is the route's method path for MethodSettings (no leading slash).
+// MethodSettingsPath is the route's key in the stage's method settings: the resource path with
+// "/" escaped as "~1", then /METHOD (~1predicted-ratings~1{user_id}/GET); see
+// awscontract.MethodSettingsPath for AWS's rule and its sources.
 func (r Route) MethodSettingsPath() string {
-	return strings.TrimPrefix(r.ResourcePath, "/") + "/" + r.HTTPMethod
+	return awscontract.MethodSettingsPath(r.ResourcePath, r.HTTPMethod)
 }
 
-// UsagePlanPath is the route's method path for usage-plan throttles.
-func (r Route) UsagePlanPath() string { return r.ResourcePath + "/" + r.HTTPMethod }
+// UsagePlanPath is the route's key in a usage plan's per-method throttles: the plain resource
+// path, then /METHOD (/predicted-ratings/{user_id}/GET); see awscontract.UsagePlanThrottlePath.
+func (r Route) UsagePlanPath() string {
+	return awscontract.UsagePlanThrottlePath(r.ResourcePath, r.HTTPMethod)
+}
 
 // Stage variables read by the templates (besides <model>Endpoint).
 const (
@@ -172,8 +179,11 @@ func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[strin
 		StageVarMaxItems: strconv.Itoa(cfg.API.MaxItems),
 		StageVarMaxK:     strconv.Itoa(cfg.API.MaxK),
 	}
-	if cfg.API.CORS != nil {
-		v[StageVarCORSOrigins] = strings.Join(cfg.API.CORS.AllowedOrigins, ",")
+	// Only a list of origins is a stage variable (the templates echo a listed Origin). "Any
+	// origin" is a static '*' header instead: "*" is no value API Gateway accepts for a stage
+	// variable, and the templates read a missing variable as "" and echo nothing.
+	if c := cfg.API.CORS; c != nil && !c.AnyOrigin() {
+		v[StageVarCORSOrigins] = strings.Join(c.AllowedOrigins, ",")
 	}
 	for model, name := range endpointNames {
 		v[StageVariableEndpoint(model)] = name
@@ -184,6 +194,20 @@ func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[strin
 		}
 	}
 	return v
+}
+
+// CheckStageVariables returns every variable API Gateway would refuse (awscontract.StageVariable:
+// names of letters, digits and underscores; non-empty values of [A-Za-z0-9-._~:/?#&=,]),
+// sorted by name; nil when all are accepted. Stage variables and canary overrides both go
+// through it before the stage is registered.
+func CheckStageVariables(vars map[string]string) error {
+	var errs []error
+	for _, k := range sortedKeys(vars) {
+		if err := awscontract.StageVariable(k, vars[k]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // GatewayResponse is a fixed JSON body for one of API Gateway's own error responses.

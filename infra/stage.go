@@ -94,6 +94,21 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 	if err != nil {
 		return nil, err
 	}
+	// Every variable and canary override is checked against API Gateway's rules before the
+	// stage is registered (the endpoint names are known from the config; the stage takes them
+	// from the endpoints' outputs so that it waits for them).
+	names := map[string]string{}
+	for model := range a.endpoints {
+		names[model] = EndpointName(cfg.Project, cfg.Stack, model)
+	}
+	if err := CheckStageVariables(StageVariables(cfg, names)); err != nil {
+		return nil, fmt.Errorf("stage variables: %w", err)
+	}
+	if cn := cfg.Canary; cn != nil {
+		if err := CheckStageVariables(map[string]string{StageVariableEndpoint(cn.Model): names[cn.Model] + CanarySuffix}); err != nil {
+			return nil, fmt.Errorf("canary stage variable overrides: %w", err)
+		}
+	}
 	variables := pulumi.StringMap{}
 	for k, v := range StageVariables(cfg, nil) {
 		variables[k] = pulumi.String(v)
@@ -208,7 +223,7 @@ func newMethodSettings(ctx *pulumi.Context, name string, cfg *StackConfig, api *
 // newAccountLogging sets the per-account, per-region API Gateway CloudWatch role (the
 // apigateway.Account singleton). Only one stack per account and region may own it.
 func newAccountLogging(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*apigateway.Account, error) {
-	trust, err := ServiceAssumeRolePolicy("apigateway.amazonaws.com", a.platform.AccountID).JSON()
+	trust, err := APIGatewayAssumeRolePolicy().JSON()
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,15 @@ package infra
 
 import (
 	"fmt"
+	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 )
 
 // BuiltinAlgorithms are the SageMaker built-in algorithm repositories that serve real-time
@@ -17,20 +22,27 @@ var BuiltinAlgorithms = []string{
 }
 
 var (
-	reModelName    = regexp.MustCompile(`^[a-z][a-zA-Z0-9]{0,23}$`)
-	reS3ModelURL   = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\s]+\.tar\.gz)$`)
-	reECRImage     = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*)(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$`)
-	reImageTag     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-	reInstanceType = regexp.MustCompile(`^ml\.[a-z0-9]+\.[a-z0-9]+$`)
-	reEnvName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,254}$`)
+	reModelName  = regexp.MustCompile(`^[a-z][a-zA-Z0-9]{0,23}$`)
+	reS3ModelURL = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\s]+\.tar\.gz)$`)
+	reECRImage   = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/([a-z0-9][a-z0-9._/-]*)(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	reImageTag   = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	// SageMaker's EnvironmentKey pattern (ContainerDefinition.Environment).
+	reEnvName      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	reEndpointName = regexp.MustCompile(`^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`)
-	reStageName    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
-	reRoutePath    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	reAccessName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-	reOrigin       = regexp.MustCompile(`^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
-	reAPIKeyValue  = regexp.MustCompile(`^[A-Za-z0-9]{20,128}$`)
-	reEmail        = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	reKMSKeyArn    = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$`)
+	// CreateStage stageName: "Stage names can only contain alphanumeric characters, hyphens, and
+	// underscores. Maximum length is 128 characters." (API reference).
+	reStageName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+	// A route path is one resource path part; this is a lower-case subset of what API Gateway
+	// accepts (awscontract.ValidPathPart: letters, digits and ._-:), so it also reads well in
+	// stage variable names (inferenceTypes_<path>) and WAF rules.
+	reRoutePath   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	reAccessName  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	reOrigin      = regexp.MustCompile(`^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
+	reAPIKeyValue = regexp.MustCompile(`^[A-Za-z0-9]{20,128}$`)
+	reEmail       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// A KMS key ARN: CloudWatch Logs' CreateLogGroup kmsKeyId must be "the ARN of the KMS key"
+	// (at most 256 characters), which SageMaker's KmsKeyId also accepts (^[a-zA-Z0-9:/_-]*$).
+	reKMSKeyArn = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$`)
 )
 
 // cacheClusterSizes are the sizes API Gateway offers, in GB.
@@ -57,6 +69,7 @@ func (c *StackConfig) Validate() error {
 	c.validateCanary(&p)
 	c.validateTags(&p)
 	c.validateOperations(&p)
+	c.validateStageVariables(&p)
 	if len(p) > 0 {
 		return configError(p)
 	}
@@ -80,14 +93,7 @@ func (c *StackConfig) validateModels(p *problems) {
 		}
 		validateImage(p, path+".image", m.Image)
 		validateModelDataURL(p, path+".modelDataUrl", m.ModelDataURL, true)
-		if len(m.Environment) > 16 {
-			p.add(path+".environment", "at most 16 variables are allowed, got %d", len(m.Environment))
-		}
-		for _, k := range sortedKeys(m.Environment) {
-			if !reEnvName.MatchString(k) {
-				p.add(path+".environment."+k, "environment variable names must match %s", reEnvName)
-			}
-		}
+		validateEnvironment(p, path+".environment", m.Environment)
 		switch {
 		case m.Instance != nil && m.Serverless != nil:
 			p.add(path, "set either instance or serverless, not both")
@@ -99,10 +105,33 @@ func (c *StackConfig) validateModels(p *problems) {
 			validateServerless(p, path, m)
 		}
 		if g := m.Guardrails; g != nil {
-			validateGuardrails(p, path+".deploymentGuardrails", g, m.Instance != nil)
+			validateGuardrails(p, path+".deploymentGuardrails", g, m)
 			if c.Monitoring == nil || c.Monitoring.Alarms == nil {
 				p.add(path+".deploymentGuardrails", "rolls back on the endpoint alarms: set %s.alarms", keyPath(KeyMonitoring))
 			}
+		}
+	}
+}
+
+// SageMaker container environment limits: the API model's EnvironmentMap (at most 100
+// entries), EnvironmentKey ([a-zA-Z_][a-zA-Z0-9_]*, at most 1024 characters) and
+// EnvironmentValue (at most 1024 characters). A test compares these with the model.
+const (
+	MaxEnvironmentEntries = 100
+	MaxEnvironmentKey     = 1024
+	MaxEnvironmentValue   = 1024
+)
+
+func validateEnvironment(p *problems, path string, env map[string]string) {
+	if len(env) > MaxEnvironmentEntries {
+		p.add(path, "at most %d variables (SageMaker's limit), got %d", MaxEnvironmentEntries, len(env))
+	}
+	for _, k := range sortedKeys(env) {
+		switch {
+		case !reEnvName.MatchString(k) || len(k) > MaxEnvironmentKey:
+			p.add(path+"."+k, "environment variable names must match %s and have at most %d characters", reEnvName, MaxEnvironmentKey)
+		case utf8.RuneCountInString(env[k]) > MaxEnvironmentValue:
+			p.add(path+"."+k, "the value has %d characters; SageMaker allows at most %d", utf8.RuneCountInString(env[k]), MaxEnvironmentValue)
 		}
 	}
 }
@@ -142,8 +171,8 @@ func validateModelDataURL(p *problems, path, url string, required bool) {
 
 func validateInstance(p *problems, path string, m ModelConfig) {
 	in := m.Instance
-	if !reInstanceType.MatchString(in.Type) {
-		p.add(path+".instance.type", "must be a SageMaker instance type like ml.m5.large (got %q)", in.Type)
+	if !slices.Contains(SageMakerInstanceTypes, in.Type) {
+		p.add(path+".instance.type", "%q is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge)", in.Type)
 	}
 	if in.InitialCount < 1 {
 		p.add(path+".instance.initialCount", "must be at least 1 (got %d)", in.InitialCount)
@@ -191,15 +220,25 @@ func validateServerless(p *problems, path string, m ModelConfig) {
 	}
 }
 
-func validateGuardrails(p *problems, path string, g *GuardrailsConfig, instance bool) {
-	if !instance {
+// validateGuardrails checks a blue/green policy against AWS's step rules and the bundled
+// provider's limits (awscontract.GuardrailProblems, with their sources), against the fleet the
+// rollout meets: between autoscaling minCapacity and maxCapacity instances.
+func validateGuardrails(p *problems, path string, g *GuardrailsConfig, m ModelConfig) {
+	if m.Instance == nil {
 		p.add(path, "blue/green guardrails need an instance variant; remove deploymentGuardrails or use instance")
 	}
 	if g.Type != "CANARY" && g.Type != "LINEAR" {
 		p.add(path+".type", "must be CANARY or LINEAR (got %q)", g.Type)
 	}
-	if g.StepPercent < 1 || g.StepPercent > 50 {
+	switch {
+	case g.StepInstances != 0 && g.StepPercent != 0:
+		p.add(path, "set stepInstances or stepPercent, not both")
+	case g.StepInstances == 0 && g.StepPercent == 0:
+		p.add(path, "set stepInstances (instances shifted per step, e.g. 1) or stepPercent (percent of capacity)")
+	case g.StepPercent != 0 && (g.StepPercent < 1 || g.StepPercent > 50):
 		p.add(path+".stepPercent", "must be between 1 and 50 percent of capacity (got %d)", g.StepPercent)
+	case g.StepInstances < 0:
+		p.add(path+".stepInstances", "must be at least 1 (got %d)", g.StepInstances)
 	}
 	if g.WaitIntervalSeconds < 0 || g.WaitIntervalSeconds > 3600 {
 		p.add(path+".waitIntervalSeconds", "must be between 0 and 3600 (got %d)", g.WaitIntervalSeconds)
@@ -207,8 +246,28 @@ func validateGuardrails(p *problems, path string, g *GuardrailsConfig, instance 
 	if g.TerminationWaitSeconds < 0 || g.TerminationWaitSeconds > 3600 {
 		p.add(path+".terminationWaitSeconds", "must be between 0 and 3600 (got %d)", g.TerminationWaitSeconds)
 	}
-	if g.MaximumExecutionTimeoutSeconds < 600 || g.MaximumExecutionTimeoutSeconds > 28800 {
-		p.add(path+".maximumExecutionTimeoutSeconds", "must be between 600 and 28800 (got %d)", g.MaximumExecutionTimeoutSeconds)
+	if g.MaximumExecutionTimeoutSeconds < 600 {
+		p.add(path+".maximumExecutionTimeoutSeconds", "must be at least 600 (got %d)", g.MaximumExecutionTimeoutSeconds)
+	}
+	a := m.Autoscaling
+	if m.Instance == nil || a == nil || a.MinCapacity < 1 || a.MaxCapacity < a.MinCapacity ||
+		(g.StepInstances == 0) == (g.StepPercent == 0) || g.StepInstances < 0 || g.StepPercent < 0 || g.StepPercent > 50 {
+		return // the fleet or the step is already reported
+	}
+	step, stepKey := float64(g.StepInstances), path+".stepInstances"
+	if g.StepPercent != 0 {
+		step, stepKey = float64(g.StepPercent)*float64(a.MinCapacity)/100, path+".stepPercent"
+	}
+	for _, pr := range awscontract.GuardrailProblems(g.Type, step, a.MinCapacity, a.MaxCapacity,
+		g.WaitIntervalSeconds, g.TerminationWaitSeconds, g.MaximumExecutionTimeoutSeconds) {
+		switch pr.Field {
+		case awscontract.GuardrailStep:
+			p.add(stepKey, "%s; set stepInstances to a whole number of instances between 1 and half of autoscaling.minCapacity (%d)", pr.Message, a.MinCapacity)
+		case awscontract.GuardrailTiming:
+			p.add(path+".waitIntervalSeconds", "%s; shorten waitIntervalSeconds or terminationWaitSeconds", pr.Message)
+		default:
+			p.add(path+".maximumExecutionTimeoutSeconds", "%s", pr.Message)
+		}
 	}
 }
 
@@ -302,8 +361,10 @@ func (c *StackConfig) validateCache(p *problems, ca *CacheConfig) {
 func (c *StackConfig) validateOperations(p *problems) {
 	if m := c.Monitoring; m != nil {
 		for i, e := range m.NotifyEmails {
-			if !reEmail.MatchString(e) {
-				p.add(fmt.Sprintf("%s.notifyEmails[%d]", KeyMonitoring, i), "not an e-mail address (got %q)", e)
+			// SNS Subscribe: "For the email protocol, the endpoint is an email address" — a bare
+			// address, no display name.
+			if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" || !reEmail.MatchString(e) {
+				p.add(fmt.Sprintf("%s.notifyEmails[%d]", KeyMonitoring, i), "not an e-mail address like ml-oncall@example.com (got %q)", e)
 			}
 		}
 		if len(m.NotifyEmails) > 0 && m.Alarms == nil {
@@ -399,6 +460,11 @@ func (c *StackConfig) validateAccess(p *problems) {
 		if !reAccessName.MatchString(name) {
 			p.add(path, "client names must match %s", reAccessName)
 		}
+		// API Gateway publishes no length or character rules for API key descriptions; the
+		// program refuses control characters (line breaks, tabs), which no console shows.
+		if strings.IndexFunc(cl.Description, unicode.IsControl) >= 0 {
+			p.add(path+".description", "must be one line of printable text")
+		}
 		if _, ok := a.Plans[cl.Plan]; !ok {
 			p.add(path+".plan", "plan %q does not exist; use one of %s", cl.Plan, strings.Join(sortedKeys(a.Plans), ", "))
 		}
@@ -458,18 +524,44 @@ func (c *StackConfig) validateCanary(p *problems) {
 	}
 }
 
+// validateTags applies AWS's tag rules (awscontract.Tag: lengths, characters, the reserved
+// aws: prefix) and its limit of 50 tags per resource, of which the program sets up to three.
 func (c *StackConfig) validateTags(p *problems) {
-	if len(c.Tags) > 40 {
-		p.add(KeyTags, "at most 40 extra tags (got %d)", len(c.Tags))
+	if max := awscontract.MaxTags - len(reservedTagKeys); len(c.Tags) > max {
+		p.add(KeyTags, "at most %d extra tags (AWS allows %d per resource; the program sets %d) (got %d)", max, awscontract.MaxTags, len(reservedTagKeys), len(c.Tags))
 	}
 	for _, k := range sortedKeys(c.Tags) {
-		switch {
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			p.add(KeyTags+"."+k, "tag keys starting with aws: are reserved by AWS")
-		case slices.Contains(reservedTagKeys, k):
+		if slices.Contains(reservedTagKeys, k) {
 			p.add(KeyTags+"."+k, "tag %q is set by the program; choose another key", k)
-		case len(k) > 128 || len(c.Tags[k]) > 256:
-			p.add(KeyTags+"."+k, "tag keys are at most 128 characters and values at most 256")
+		} else if err := awscontract.Tag(k, c.Tags[k]); err != nil {
+			p.add(KeyTags+"."+k, "%v", err)
+		}
+	}
+}
+
+// validateStageVariables refuses a configuration whose stage variables (or canary override) API
+// Gateway would refuse (awscontract.StageVariable), naming the key each variable comes from.
+func (c *StackConfig) validateStageVariables(p *problems) {
+	names := map[string]string{}
+	from := map[string]string{
+		StageVarMaxItems: KeyAPI + ".maxItems", StageVarMaxK: KeyAPI + ".maxK", StageVarCORSOrigins: KeyAPI + ".cors.allowedOrigins",
+	}
+	for model := range c.Models {
+		names[model] = EndpointName(c.Project, c.Stack, model)
+		from[StageVariableEndpoint(model)] = KeyModels + "." + model
+	}
+	for i, r := range c.API.Routes {
+		from[StageVariableInferenceTypes(r.Path)] = fmt.Sprintf("%s.routes[%d].inferenceTypes", KeyAPI, i)
+	}
+	vars := StageVariables(c, names)
+	for _, k := range sortedKeys(vars) {
+		if err := awscontract.StageVariable(k, vars[k]); err != nil {
+			p.add(from[k], "%v", err)
+		}
+	}
+	if cn := c.Canary; cn != nil {
+		if err := awscontract.StageVariable(StageVariableEndpoint(cn.Model), names[cn.Model]+CanarySuffix); err != nil {
+			p.add(KeyCanary+".model", "canary override: %v", err)
 		}
 	}
 }

@@ -78,14 +78,16 @@ func WAFRules(cfg *StackConfig, routes []Route) []WAFRule {
 		rules = append(rules, WAFRule{
 			Name: "malformed-items", Priority: len(rules), Action: block(400, wafBodyItems),
 			Statement: map[string]any{"AndStatement": map[string]any{"Statements": []map[string]any{
-				// The stage name may lead the path on the execute-api host.
+				// The stage name may lead the path on the execute-api host. Non-capturing groups
+				// only: AWS WAF's regex support page lists capturing subexpressions and
+				// backreferences as unsupported (awscontract rule wafv2-regex-support).
 				{"RegexMatchStatement": map[string]any{
-					"RegexString":         "^(/[^/]+)?/(" + strings.Join(ratingPaths, "|") + ")/[^/]+$",
+					"RegexString":         "^(?:/[^/]+)?/(?:" + strings.Join(ratingPaths, "|") + ")/[^/]+$",
 					"FieldToMatch":        map[string]any{"UriPath": map[string]any{}},
 					"TextTransformations": textNone,
 				}},
 				{"NotStatement": map[string]any{"Statement": map[string]any{"RegexMatchStatement": map[string]any{
-					"RegexString":         "^[0-9]{1,9}(,[0-9]{1,9})*$",
+					"RegexString":         "^[0-9]{1,9}(?:,[0-9]{1,9})*$",
 					"FieldToMatch":        map[string]any{"SingleQueryArgument": map[string]any{"Name": "items"}},
 					"TextTransformations": []map[string]any{{"Priority": 0, "Type": "URL_DECODE"}},
 				}}}},

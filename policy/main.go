@@ -34,7 +34,7 @@ func pack(*pulumi.Context) (policyx.PolicyPack, error) {
 				if !slices.Contains(r.Types, args.Resource.Type) {
 					return nil
 				}
-				for _, msg := range r.Check(args.Resource.Properties, rules.ConfigFrom(args.Config)) {
+				for _, msg := range r.Check(args.Resource.Name, args.Resource.Properties, rules.ConfigFrom(args.Config)) {
 					args.Manager.ReportViolation(msg, args.Resource.URN)
 				}
 				return nil

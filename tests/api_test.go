@@ -288,7 +288,8 @@ func TestStage(t *testing.T) {
 
 	prod := runStack(t, "prod")
 	rs := prod.Get(tMethodSettings, "api-settings-recommended-movies")
-	assert.Equal(t, "recommended-movies/{user_id}/GET", rs.In("methodPath"))
+	// API Gateway takes the resource path with "/" escaped as "~1" (awscontract.MethodSettingsPath).
+	assert.Equal(t, "~1recommended-movies~1{user_id}/GET", rs.In("methodPath"))
 	assert.Equal(t, 200.0, rs.Map("settings")["throttlingRateLimit"])
 	assert.Equal(t, 400.0, rs.Map("settings")["throttlingBurstLimit"])
 	assert.Len(t, prod.All(tMethodSettings), 3, "*/*, the recommendations throttle, the cached ratings route")

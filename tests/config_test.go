@@ -79,7 +79,71 @@ var badConfigs = []struct {
 		name:  "instance type not ml.*",
 		stack: "prod",
 		edit:  func(c map[string]any) { obj(c, "models", "ratings", "instance")["type"] = "m5.large" },
-		want:  []string{`ml-rest-api:models.ratings.instance.type: must be a SageMaker instance type like ml.m5.large (got "m5.large")`},
+		want:  []string{`ml-rest-api:models.ratings.instance.type: "m5.large" is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge)`},
+	},
+	{
+		// The old check (any ml.<family>.<size>) let a type AWS does not have reach CreateEndpointConfig.
+		name:  "instance type outside AWS's enum",
+		stack: "prod",
+		edit:  func(c map[string]any) { obj(c, "models", "ratings", "instance")["type"] = "ml.m5.huge" },
+		want:  []string{`ml-rest-api:models.ratings.instance.type: "ml.m5.huge" is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge)`},
+	},
+	{
+		// 10 % of a two-instance fleet is 0.2 instance: SageMaker's step is whole instances.
+		name:  "guardrail step under one instance",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			g := obj(c, "models", "ratings", "deploymentGuardrails")
+			delete(g, "stepInstances")
+			g["stepPercent"] = 10
+		},
+		want: []string{`ml-rest-api:models.ratings.deploymentGuardrails.stepPercent: the step is 0.2 instance of the smallest fleet (2 instances); SageMaker shifts whole instances, at least one; set stepInstances to a whole number of instances between 1 and half of autoscaling.minCapacity (2)`},
+	},
+	{
+		name:  "guardrail step over half the fleet, and a timeout above the provider's limit",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			g := obj(c, "models", "ratings", "deploymentGuardrails")
+			g["stepInstances"], g["maximumExecutionTimeoutSeconds"] = 2, 20000
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.deploymentGuardrails.stepInstances: the step is 2 instance(s), more than 50% of the smallest fleet (2 instances); set stepInstances to a whole number of instances between 1 and half of autoscaling.minCapacity (2)`,
+			`ml-rest-api:models.ratings.deploymentGuardrails.maximumExecutionTimeoutSeconds: 20000 s is above the provider's limit of 14400 s (AWS allows 28800; the bundled provider does not)`,
+		},
+	},
+	{
+		name:  "guardrail waits longer than the provider's InService waiter",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			g := obj(c, "models", "ratings", "deploymentGuardrails")
+			g["waitIntervalSeconds"], g["terminationWaitSeconds"], g["maximumExecutionTimeoutSeconds"] = 3600, 600, 7200
+		},
+		want: []string{`ml-rest-api:models.ratings.deploymentGuardrails.waitIntervalSeconds: the rollout waits 4200 s (wait intervals and termination wait), longer than the provider's fixed 3600 s InService waiter; shorten waitIntervalSeconds or terminationWaitSeconds`},
+	},
+	{
+		name: "environment value longer than SageMaker allows",
+		edit: func(c map[string]any) {
+			obj(c, "models", "recommendations", "environment")["RANKING_CACHE_TTL_SECONDS"] = strings.Repeat("9", 1025)
+		},
+		want: []string{`ml-rest-api:models.recommendations.environment.RANKING_CACHE_TTL_SECONDS: the value has 1025 characters; SageMaker allows at most 1024`},
+	},
+	{
+		name: "tags AWS refuses",
+		edit: func(c map[string]any) {
+			obj(c, "tags")["cost-centre!"] = "x"
+			obj(c, "tags")["owner"] = "<ml team>"
+			obj(c, "tags")["AWS:team"] = "x"
+		},
+		want: []string{
+			`ml-rest-api:tags.AWS:team: tag key "AWS:team": the aws: prefix is reserved for AWS`,
+			`ml-rest-api:tags.cost-centre!: tag key "cost-centre!": only letters, digits, spaces and _.:/=+-@`,
+			`ml-rest-api:tags.owner: tag "owner": values may hold only letters, digits, spaces and _.:/=+-@`,
+		},
+	},
+	{
+		name: "client description on two lines",
+		edit: func(c map[string]any) { obj(c, "access", "clients", "tv-app-dev")["description"] = "TV app\ndev build" },
+		want: []string{`ml-rest-api:access.clients.tv-app-dev.description: must be one line of printable text`},
 	},
 	{
 		name: "both serverless and instance",
@@ -168,6 +232,7 @@ var badConfigs = []struct {
 		edit: func(c map[string]any) {
 			g := obj(c, "models", "ratings", "deploymentGuardrails")
 			g["type"], g["stepPercent"] = "ALL_AT_ONCE", 80
+			delete(g, "stepInstances")
 		},
 		want: []string{
 			`ml-rest-api:models.ratings.deploymentGuardrails.type: must be CANARY or LINEAR (got "ALL_AT_ONCE")`,

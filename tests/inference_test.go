@@ -135,7 +135,8 @@ func TestProdRatingsHasBlueGreenGuardrails(t *testing.T) {
 	bg := dc["blueGreenUpdatePolicy"].(map[string]any)
 	routing := bg["trafficRoutingConfiguration"].(map[string]any)
 	assert.Equal(t, "CANARY", routing["type"])
-	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 10.0}, routing["canarySize"])
+	// One instance of a fleet of at least two: SageMaker shifts whole instances (10 % of 2 is not one).
+	assert.Equal(t, map[string]any{"type": "INSTANCE_COUNT", "value": 1.0}, routing["canarySize"])
 	assert.Equal(t, 600.0, routing["waitIntervalInSeconds"])
 	assert.Equal(t, 300.0, bg["terminationWaitInSeconds"])
 	assert.Equal(t, 3600.0, bg["maximumExecutionTimeoutInSeconds"])
@@ -153,11 +154,14 @@ func TestProdRatingsHasBlueGreenGuardrails(t *testing.T) {
 	assert.Nil(t, run.Get(tEndpoint, "propensity-endpoint").In("deploymentConfig"))
 	guarded := runStack(t, "prod", withConfig(func(c map[string]any) {
 		g := obj(c, "models", "ratings", "deploymentGuardrails")
-		g["type"], g["stepPercent"] = "LINEAR", 20
+		// One instance of the smallest fleet (2) per step; up to six steps of 300 s fit the
+		// provider's 3600 s waiter (600 s would not).
+		g["type"], g["stepPercent"], g["waitIntervalSeconds"] = "LINEAR", 50, 300
+		delete(g, "stepInstances")
 	}))
 	routing = guarded.Get(tEndpoint, "ratings-endpoint").Map("deploymentConfig")["blueGreenUpdatePolicy"].(map[string]any)["trafficRoutingConfiguration"].(map[string]any)
 	assert.Equal(t, "LINEAR", routing["type"])
-	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 20.0}, routing["linearStepSize"])
+	assert.Equal(t, map[string]any{"type": "CAPACITY_PERCENT", "value": 50.0}, routing["linearStepSize"])
 	assert.Nil(t, routing["canarySize"])
 }
 

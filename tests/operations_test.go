@@ -180,7 +180,7 @@ func TestCache(t *testing.T) {
 	assert.Equal(t, []any{"method.request.path.user_id", "method.request.querystring.items"}, in.In("cacheKeyParameters"))
 	assert.Equal(t, run.Get(tResource, "api-route-predicted-ratings_user").ID, in.In("cacheNamespace"))
 	ms := run.Get(tMethodSettings, "api-settings-predicted-ratings")
-	assert.Equal(t, "predicted-ratings/{user_id}/GET", ms.In("methodPath"))
+	assert.Equal(t, "~1predicted-ratings~1{user_id}/GET", ms.In("methodPath"))
 	s := ms.Map("settings")
 	assert.Equal(t, true, s["cachingEnabled"])
 	assert.Equal(t, 300.0, s["cacheTtlInSeconds"])
@@ -268,7 +268,17 @@ func TestNoWildcardsOutsideTheAllowlist(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(r.Str("assumeRolePolicy")), &doc))
 			for _, st := range doc.Statement {
 				assert.NotContains(t, st.Principal["Service"], "*")
-				assert.Equal(t, mockAccount, st.Condition["StringEquals"]["aws:SourceAccount"], "%s trusts its service for this account only", r.Name)
+				switch st.Principal["Service"] {
+				case "sagemaker.amazonaws.com":
+					// SageMaker's confused-deputy guide documents aws:SourceAccount for its roles.
+					assert.Equal(t, mockAccount, st.Condition["StringEquals"]["aws:SourceAccount"], "%s trusts SageMaker for this account only", r.Name)
+				case "apigateway.amazonaws.com":
+					// API Gateway sends no aws:SourceAccount/aws:SourceArn when it assumes a
+					// role: a condition on them would deny every request (AWS contract).
+					assert.Empty(t, st.Condition, "%s: no condition API Gateway cannot satisfy", r.Name)
+				default:
+					t.Errorf("%s trusts an unexpected principal %v", r.Name, st.Principal)
+				}
 			}
 		}
 	}
@@ -284,7 +294,13 @@ var badOperations = []struct {
 	{"alarm threshold missing", func(c map[string]any) { delete(obj(c, "monitoring", "alarms"), "endpointCpuPercent") },
 		[]string{`ml-rest-api:monitoring.alarms.endpointCpuPercent: must be greater than 0 (got 0)`}},
 	{"bad e-mail", func(c map[string]any) { obj(c, "monitoring")["notifyEmails"] = []any{"oncall"} },
-		[]string{`ml-rest-api:monitoring.notifyEmails[0]: not an e-mail address (got "oncall")`}},
+		[]string{`ml-rest-api:monitoring.notifyEmails[0]: not an e-mail address like ml-oncall@example.com (got "oncall")`}},
+	{"e-mail with a display name or a trailing dot", func(c map[string]any) {
+		obj(c, "monitoring")["notifyEmails"] = []any{"On call <ml-oncall@example-tv.com>", "ml-oncall@example-tv.com."}
+	}, []string{
+		`ml-rest-api:monitoring.notifyEmails[0]: not an e-mail address like ml-oncall@example.com (got "On call <ml-oncall@example-tv.com>")`,
+		`ml-rest-api:monitoring.notifyEmails[1]: not an e-mail address like ml-oncall@example.com (got "ml-oncall@example-tv.com.")`,
+	}},
 	{"monitoring that turns nothing on", func(c map[string]any) {
 		c["monitoring"] = map[string]any{"dashboard": false}
 		delete(obj(c, "models", "ratings"), "deploymentGuardrails")

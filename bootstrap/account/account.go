@@ -113,7 +113,7 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 	}
 
 	if *cfg.ManageAPIGatewayAccount {
-		trust, err := infra.ServiceAssumeRolePolicy("apigateway.amazonaws.com", p.AccountID).JSON()
+		trust, err := infra.APIGatewayAssumeRolePolicy().JSON()
 		if err != nil {
 			return nil, err
 		}

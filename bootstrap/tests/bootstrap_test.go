@@ -19,6 +19,7 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/bootstrap/account"
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
@@ -237,4 +238,20 @@ func TestDeployFilesReferenceTheBootstrapRoles(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(raw, &d))
 		assert.Equal(t, "arn:aws:iam::"+mockaws.Account+":role/"+account.DeployRoleName(c.Project, s), d.DeploymentSettings.Operation.OIDC.AWS.RoleARN, s)
 	}
+}
+
+// The bootstrap meets AWS's published contract too (internal/awscontract): every input of every
+// resource against the API models, every IAM action against the services' operations, every
+// ARN against its service's format, the trust policies against the keys each service sends.
+func TestBootstrapMeetsTheAWSContract(t *testing.T) {
+	models, err := awscontract.Load()
+	require.NoError(t, err)
+	run, err := runBootstrap(t, false, nil)
+	require.NoError(t, err)
+	var got []string
+	for _, f := range awscontract.Check(models, mockaws.Contract(run.mon.Resources())) {
+		got = append(got, f.String())
+	}
+	assert.Empty(t, strings.Join(got, "\n"))
+	assert.NotEmpty(t, run.mon.Resources(), "the check saw the bootstrap's resources")
 }

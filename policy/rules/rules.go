@@ -5,6 +5,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -44,7 +45,8 @@ type Rule struct {
 	Name        string
 	Description string
 	Types       []string
-	Check       func(props property.Map, cfg Config) []string
+	// Check gets the resource's logical name (its URN name) and its checked inputs.
+	Check func(name string, props property.Map, cfg Config) []string
 }
 
 // Rules are the pack's policies, all mandatory.
@@ -52,7 +54,7 @@ var Rules = []Rule{
 	{
 		Name: "api-key-required", Description: "Every API method except CORS preflight (OPTIONS) requires an API key.",
 		Types: []string{"aws:apigateway/method:Method"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			if str(p, "httpMethod") == "OPTIONS" || computed(p, "httpMethod") || computed(p, "apiKeyRequired") {
 				return nil
 			}
@@ -65,7 +67,7 @@ var Rules = []Rule{
 	{
 		Name: "iam-no-wildcard-resource", Description: `No IAM statement grants an action wildcard, or "*" resources outside the documented allowlist (infra.UnscopedActions).`,
 		Types: []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			if computed(p, "policy") {
 				return nil
 			}
@@ -95,7 +97,7 @@ var Rules = []Rule{
 	{
 		Name: "integration-credentials", Description: "AWS-service integrations call SageMaker with an IAM role (credentials set).",
 		Types: []string{"aws:apigateway/integration:Integration"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			if str(p, "type") != "AWS" || computed(p, "credentials") {
 				return nil
 			}
@@ -108,7 +110,7 @@ var Rules = []Rule{
 	{
 		Name: "regional-endpoint", Description: "REST APIs are REGIONAL.",
 		Types: []string{"aws:apigateway/restApi:RestApi"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			ec := p.Get("endpointConfiguration")
 			if ec.IsComputed() {
 				return nil
@@ -122,7 +124,7 @@ var Rules = []Rule{
 	{
 		Name: "stage-logging-and-tracing", Description: "Stages write access logs and trace with X-Ray.",
 		Types: []string{"aws:apigateway/stage:Stage"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			var out []string
 			if als := p.Get("accessLogSettings"); !als.IsComputed() && (!als.IsMap() || als.AsMap().Len() == 0) {
 				out = append(out, "accessLogSettings must send access logs to a log group")
@@ -136,7 +138,7 @@ var Rules = []Rule{
 	{
 		Name: "log-retention", Description: "Log groups expire their logs (retentionInDays set).",
 		Types: []string{"aws:cloudwatch/logGroup:LogGroup"},
-		Check: func(p property.Map, _ Config) []string {
+		Check: func(_ string, p property.Map, _ Config) []string {
 			if r := p.Get("retentionInDays"); !r.IsComputed() && (!r.IsNumber() || r.AsNumber() <= 0) {
 				return []string{"retentionInDays must be set"}
 			}
@@ -146,7 +148,7 @@ var Rules = []Rule{
 	{
 		Name: "canary-within-cap", Description: "A stage canary takes at most the configured share of traffic and never uses the stage cache.",
 		Types: []string{"aws:apigateway/stage:Stage"},
-		Check: func(p property.Map, cfg Config) []string {
+		Check: func(_ string, p property.Map, cfg Config) []string {
 			cs := p.Get("canarySettings")
 			if !cs.IsMap() {
 				return nil
@@ -164,17 +166,20 @@ var Rules = []Rule{
 	{
 		Name: "endpoint-config-not-fixed-name", Description: "SageMaker endpoint configurations are auto-named (a fixed name blocks replacement).",
 		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
-		Check: func(p property.Map, _ Config) []string {
-			if v := p.Get("name"); v.IsString() && v.AsString() != "" {
-				return []string{fmt.Sprintf("endpoint configuration has the fixed name %q; leave name unset", v.AsString())}
+		// The analyzer sees the provider-checked inputs, where pulumi-aws has already filled an
+		// auto-name ("<logical name>-<7 hex>", Pulumi's autonaming); only another name is fixed.
+		Check: func(name string, p property.Map, _ Config) []string {
+			v := p.Get("name")
+			if !v.IsString() || v.AsString() == "" || regexp.MustCompile(`^`+regexp.QuoteMeta(name)+`-[0-9a-f]{7}$`).MatchString(v.AsString()) {
+				return nil
 			}
-			return nil
+			return []string{fmt.Sprintf("endpoint configuration has the fixed name %q; leave name unset", v.AsString())}
 		},
 	},
 	{
 		Name: "instance-type-allowlist", Description: "Endpoint variants use allowed instance types.",
 		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
-		Check: func(p property.Map, cfg Config) []string {
+		Check: func(_ string, p property.Map, cfg Config) []string {
 			pv := p.Get("productionVariants")
 			if !pv.IsArray() {
 				return nil
@@ -194,12 +199,12 @@ var Rules = []Rule{
 }
 
 // Check runs every rule that inspects typ and returns violations by rule name.
-func Check(typ string, props property.Map, cfg Config) map[string][]string {
+func Check(typ, name string, props property.Map, cfg Config) map[string][]string {
 	cfg = cfg.withDefaults()
 	out := map[string][]string{}
 	for _, r := range Rules {
 		if slices.Contains(r.Types, typ) {
-			if msgs := r.Check(props, cfg); len(msgs) > 0 {
+			if msgs := r.Check(name, props, cfg); len(msgs) > 0 {
 				out[r.Name] = msgs
 			}
 		}

@@ -58,7 +58,7 @@ func TestRules(t *testing.T) {
 			m("canarySettings", m("percentTraffic", 10.0, "useStageCache", false)),
 			m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{}},
 		{"endpoint-config-not-fixed-name", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-			m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}),
+			m("name", "ratings-config-4f0a9c1", "productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}),
 			m("name", "ratings-config", "productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), Config{}},
 		{"instance-type-allowlist", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
 			m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large")), val(m("serverlessConfig", m()))}),
@@ -67,8 +67,8 @@ func TestRules(t *testing.T) {
 	covered := map[string]bool{}
 	for _, c := range cases {
 		covered[c.rule] = true
-		assert.Empty(t, Check(c.typ, c.good, c.cfg)[c.rule], "%s: the good resource passes", c.rule)
-		assert.NotEmpty(t, Check(c.typ, c.bad, c.cfg)[c.rule], "%s: the broken resource fails", c.rule)
+		assert.Empty(t, Check(c.typ, "ratings-config", c.good, c.cfg)[c.rule], "%s: the good resource passes", c.rule)
+		assert.NotEmpty(t, Check(c.typ, "ratings-config", c.bad, c.cfg)[c.rule], "%s: the broken resource fails", c.rule)
 	}
 	for _, r := range Rules {
 		assert.True(t, covered[r.Name], "rule %s has no case", r.Name)
@@ -76,21 +76,21 @@ func TestRules(t *testing.T) {
 	assert.Equal(t, []string{
 		"canarySettings.percentTraffic 60 exceeds the cap of 50",
 		"canarySettings.useStageCache must be false (a cached stable answer would be served to canary traffic)",
-	}, Check("aws:apigateway/stage:Stage", m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{})["canary-within-cap"])
+	}, Check("aws:apigateway/stage:Stage", "ratings-config", m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{})["canary-within-cap"])
 }
 
 func TestUnknownValuesNeverViolate(t *testing.T) {
-	assert.Empty(t, Check("aws:iam/rolePolicy:RolePolicy", m("policy", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/integration:Integration", m("type", "AWS", "credentials", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/method:Method", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/method:Method", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
+	assert.Empty(t, Check("aws:iam/rolePolicy:RolePolicy", "ratings-config", m("policy", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/integration:Integration", "ratings-config", m("type", "AWS", "credentials", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
+	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
 }
 
 func TestConfig(t *testing.T) {
 	c := ConfigFrom(map[string]any{"maxCanaryPercent": 5.0, "allowedInstanceTypes": []any{"ml.c5.large"}})
 	assert.Equal(t, 5.0, c.MaxCanaryPercent)
-	assert.NotEmpty(t, Check("aws:apigateway/stage:Stage", m("canarySettings", m("percentTraffic", 10.0)), c)["canary-within-cap"])
-	assert.NotEmpty(t, Check("aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+	assert.NotEmpty(t, Check("aws:apigateway/stage:Stage", "ratings-config", m("canarySettings", m("percentTraffic", 10.0)), c)["canary-within-cap"])
+	assert.NotEmpty(t, Check("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "ratings-config",
 		m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), c)["instance-type-allowlist"])
 	assert.Equal(t, DefaultAllowedInstanceTypes, ConfigFrom(nil).AllowedInstanceTypes)
 }

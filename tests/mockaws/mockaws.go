@@ -14,6 +14,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 )
 
 // Account is the AWS account the mocks answer with.
@@ -177,6 +179,21 @@ var autoNamed = map[string]bool{
 // Computed returns the id and the state a provider would return for a resource: the inputs
 // plus what AWS computes (ids, ARNs, auto-names, invoke URLs, API key values), per type.
 // The mocks and the rehearsal's stand-in provider plugin both use it.
+// AutoName returns the inputs with the physical name the provider's Check would add to an
+// auto-named resource ("<logical name>-<7 hex>"), keeping a name the old inputs already had.
+func AutoName(typ, name string, olds, news resource.PropertyMap) resource.PropertyMap {
+	if !autoNamed[typ] || news.HasValue("name") {
+		return news
+	}
+	out := news.Copy()
+	if old, ok := olds["name"]; ok && old.IsString() {
+		out["name"] = old
+	} else {
+		out["name"] = resource.NewStringProperty(name + "-" + shortHash(name, 7))
+	}
+	return out
+}
+
 func Computed(region, typ, name string, in resource.PropertyMap) (string, resource.PropertyMap) {
 	state := in.Copy()
 	id := name + "-" + shortHash(typ+name, 8)
@@ -309,4 +326,19 @@ func Invoke(region, token string, args resource.PropertyMap) (resource.PropertyM
 			"id": path, "region": region, "repositoryName": repo, "imageTag": tag}), nil
 	}
 	return nil, fmt.Errorf("mock: unexpected invoke %s", token)
+}
+
+// Contract returns the custom resources of a run as the AWS contract check
+// (internal/awscontract) takes them: plain inputs and the outputs the mocks computed.
+func Contract(list []*Res) []awscontract.Resource {
+	var out []awscontract.Resource
+	for _, r := range list {
+		if !r.Custom {
+			continue
+		}
+		in, _ := Plain(resource.NewObjectProperty(r.Inputs)).(map[string]any)
+		st, _ := Plain(resource.NewObjectProperty(r.State)).(map[string]any)
+		out = append(out, awscontract.Resource{Type: r.Type, Name: r.Name, Inputs: in, Outputs: st})
+	}
+	return out
 }

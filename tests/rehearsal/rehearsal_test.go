@@ -32,6 +32,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/policy/rules"
 )
 
@@ -70,7 +71,12 @@ func setup(t *testing.T, root, pluginDir, stack string, stackFile []byte) *env {
 	require.NoError(t, os.WriteFile(filepath.Join(work, "Pulumi."+stack+".yaml"), stackFile, 0o644))
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, SkipVersionCheck: true})
 	require.NoError(t, err)
+	// The stand-in's Check reads AWS's API models (it runs outside this module, so it is told
+	// where they are).
+	models, err := awscontract.ModelsDir()
+	require.NoError(t, err)
 	return &env{root: root, work: work, cmd: cmd, project: *proj, envs: map[string]string{
+		awscontract.ModelsDirEnv:                      models,
 		"PULUMI_BACKEND_URL":                          "file://" + backend,
 		"PULUMI_CONFIG_PASSPHRASE":                    "offline-rehearsal",
 		"PULUMI_HOME":                                 home,
@@ -313,4 +319,46 @@ func TestPolicyPackFiresOnBrokenConfig(t *testing.T) {
 	}
 	assert.Contains(t, out.String(), "canarySettings.percentTraffic 60 exceeds the cap of 50")
 	assert.Contains(t, out.String(), "instance type ml.p4d.24xlarge is not in the allowlist")
+}
+
+// refusedPrograms register inputs AWS refuses that earlier versions of the program sent: a "*"
+// stage variable and an unescaped method-settings path (the engine stops a preview at its first
+// refused resource, hence one program each).
+var refusedPrograms = []struct {
+	name, want string
+	program    pulumi.RunFunc
+}{
+	{"stage-variable", `AWS contract: stage variable corsOrigins = "*"`, func(ctx *pulumi.Context) error {
+		_, err := apigateway.NewStage(ctx, "api-stage", &apigateway.StageArgs{
+			RestApi: pulumi.String("a1b2c3d4e5"), Deployment: pulumi.String("dep"), StageName: pulumi.String("dev"),
+			Variables: pulumi.StringMap{"corsOrigins": pulumi.String("*")},
+		})
+		return err
+	}},
+	{"method-path", `AWS contract: "predicted-ratings/{user_id}/GET" is not */* or an escaped`, func(ctx *pulumi.Context) error {
+		_, err := apigateway.NewMethodSettings(ctx, "api-settings", &apigateway.MethodSettingsArgs{
+			RestApi: pulumi.String("a1b2c3d4e5"), StageName: pulumi.String("dev"), MethodPath: pulumi.String("predicted-ratings/{user_id}/GET"),
+			Settings: &apigateway.MethodSettingsSettingsArgs{MetricsEnabled: pulumi.Bool(true)},
+		})
+		return err
+	}},
+}
+
+// The stand-in provider refuses, in Check, what AWS's contract refuses: the rehearsal fails at
+// preview on such inputs, as a real provider or AWS would (the committed stacks pass above).
+func TestStandInRefusesWhatAWSRefuses(t *testing.T) {
+	root := cliRoot(t)
+	pluginDir := buildPlugins(t)
+	ctx := context.Background()
+	for _, tc := range refusedPrograms {
+		e := setup(t, root, pluginDir, tc.name, []byte("config:\n  aws:region: eu-west-1\n"))
+		e.project = workspace.Project{Name: "contract-fixture", Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
+		s, err := auto.UpsertStackInlineSource(ctx, tc.name, "contract-fixture", tc.program,
+			auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
+		require.NoError(t, err)
+		var out strings.Builder
+		_, err = s.Preview(ctx, optpreview.ProgressStreams(&out))
+		require.Error(t, err, "%s: inputs AWS refuses fail the preview", tc.name)
+		assert.Contains(t, out.String(), tc.want, tc.name)
+	}
 }

@@ -2,14 +2,18 @@
 // rehearsal only (tests/rehearsal). It speaks the real provider protocol to the real Pulumi
 // engine, echoes every resource's inputs and adds what AWS would compute (ids, ARNs,
 // auto-names, invoke URLs, API key values: package mockaws), and answers the data sources the
-// program uses. It checks the engine path — config validation, registration, diffs, outputs,
-// secrets, destroy — and nothing of AWS's own schema or behaviour: it never replaces a
-// resource, never rejects an input, and talks to no cloud.
+// program uses. Its Check refuses what AWS's published contract refuses (package
+// internal/awscontract: the API models of aws-sdk-go v1.55.8 and the rules they cannot
+// express), so a rehearsal fails at preview on such an input as a real provider or AWS would.
+// Beyond that it checks the engine path — config validation, registration, diffs, outputs,
+// secrets, destroy — and nothing of AWS's behaviour: it never replaces a resource and talks to
+// no cloud.
 package main
 
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -19,6 +23,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
@@ -27,7 +32,7 @@ const Version = "6.83.2"
 
 func main() {
 	if err := provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return &standIn{region: "us-east-1"}, nil
+		return &standIn{region: "us-east-1", seen: map[string]awscontract.Resource{}}, nil
 	}); err != nil {
 		fmt.Println(err)
 	}
@@ -36,6 +41,31 @@ func main() {
 type standIn struct {
 	pulumirpc.UnimplementedResourceProviderServer
 	region string
+
+	// seen holds every resource checked or created in this run (inputs and outputs), for the
+	// contract rules that follow references (an endpoint's configuration and scaling target).
+	mu   sync.Mutex
+	seen map[string]awscontract.Resource
+}
+
+// remember records a resource's inputs (from Check) or outputs (from Create/Update).
+func (p *standIn) remember(urn resource.URN, inputs, outputs resource.PropertyMap) (awscontract.Resource, []awscontract.Resource) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.seen[string(urn)]
+	r.Type, r.Name = string(urn.Type()), urn.Name()
+	if inputs != nil {
+		r.Inputs, _ = mockaws.Plain(resource.NewObjectProperty(inputs)).(map[string]any)
+	}
+	if outputs != nil {
+		r.Outputs, _ = mockaws.Plain(resource.NewObjectProperty(outputs)).(map[string]any)
+	}
+	p.seen[string(urn)] = r
+	all := make([]awscontract.Resource, 0, len(p.seen))
+	for _, x := range p.seen {
+		all = append(all, x)
+	}
+	return r, all
 }
 
 var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true}
@@ -96,8 +126,34 @@ func (p *standIn) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulu
 	return &pulumirpc.InvokeResponse{Return: ret}, err
 }
 
+// Check refuses the inputs AWS's contract refuses, each finding as a check failure on its
+// property (the engine reports them and stops the preview or update).
 func (p *standIn) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+	olds, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return nil, err
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	urn := resource.URN(req.GetUrn())
+	// Like the real provider, Check fills an auto-named resource's name (kept across updates).
+	news = mockaws.AutoName(string(urn.Type()), urn.Name(), olds, news)
+	checked, err := marshal(news)
+	if err != nil {
+		return nil, err
+	}
+	models, err := awscontract.Load()
+	if err != nil {
+		return &pulumirpc.CheckResponse{Failures: []*pulumirpc.CheckFailure{{Reason: "stand-in provider: " + err.Error()}}}, nil
+	}
+	r, all := p.remember(urn, news, nil)
+	var failures []*pulumirpc.CheckFailure
+	for _, f := range awscontract.CheckOne(models, r, all) {
+		failures = append(failures, &pulumirpc.CheckFailure{Property: f.Path, Reason: fmt.Sprintf("AWS contract: %s [%s]", f.Message, f.Rule)})
+	}
+	return &pulumirpc.CheckResponse{Inputs: checked, Failures: failures}, nil
 }
 
 // Diff reports the input keys that changed (in place: the stand-in never replaces).
@@ -135,6 +191,7 @@ func (p *standIn) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulu
 		return nil, err
 	}
 	id, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	p.remember(urn, nil, state)
 	props, err := marshal(state)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
 }
@@ -146,6 +203,7 @@ func (p *standIn) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 		return nil, err
 	}
 	_, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	p.remember(urn, nil, state)
 	props, err := marshal(state)
 	return &pulumirpc.UpdateResponse{Properties: props}, err
 }
