@@ -25,6 +25,7 @@ type cliRun struct {
 
 func renderCLI(t *testing.T, args ...string) cliRun {
 	t.Helper()
+	needRenderer(t)
 	cmd := exec.Command(filepath.Join("vtl", "render"), args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -48,6 +48,7 @@ type vtlResult struct {
 // renderAll renders every case in one JVM and returns the results by id.
 func renderAll(t testing.TB, cases []vtlCase) map[string]vtlResult {
 	t.Helper()
+	needRenderer(t)
 	var in bytes.Buffer
 	for _, c := range cases {
 		b, err := json.Marshal(c)
