@@ -2,6 +2,7 @@ package awscontract
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -124,7 +125,7 @@ func (c *checker) resource(r Resource) {
 func (c *checker) object(path string, in map[string]any, shapeName string, fields map[string]Field) map[string]bool {
 	sh := c.svc.Shapes[shapeName]
 	present := map[string]bool{}
-	for _, k := range sortedKeys(in) {
+	for _, k := range slices.Sorted(maps.Keys(in)) {
 		v := in[k]
 		p := join(path, k)
 		f, ok := fields[k]
@@ -256,7 +257,7 @@ func (c *checker) value(path string, v any, shapeName, rule string) {
 			return
 		}
 		c.length(path, len(m), sh, rule, "entries")
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			c.value(join(path, k)+" (key)", k, sh.Key.Shape, rule)
 			c.value(join(path, k), m[k], sh.Value.Shape, rule)
 		}
@@ -266,7 +267,7 @@ func (c *checker) value(path string, v any, shapeName, rule string) {
 			c.add(path, rule, "expected an object, got %T", v)
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			ref, ok := sh.Members[k]
 			if !ok {
 				c.add(join(path, k), rule, "%s has no member %q", shapeName, k)
@@ -306,15 +307,6 @@ func truncate(s string) string {
 		return s[:77] + "..."
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // lookup finds a resource by type and an output or input value (a reference between resources).

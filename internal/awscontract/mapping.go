@@ -3,6 +3,8 @@ package awscontract
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -75,7 +77,7 @@ func pairs(v any, key, value string) (any, error) {
 		return nil, fmt.Errorf("expected a map, got %T", v)
 	}
 	var out []any
-	for _, k := range sortedKeys(mv) {
+	for _, k := range slices.Sorted(maps.Keys(mv)) {
 		out = append(out, map[string]any{key: k, value: mv[k]})
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package awscontract
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -218,7 +219,7 @@ var Rules = []Rule{
 		var out []Finding
 		for _, path := range []string{"variables", "canarySettings.stageVariableOverrides"} {
 			vars, _ := at(r.Inputs, path).(map[string]any)
-			for _, k := range sortedKeys(vars) {
+			for _, k := range slices.Sorted(maps.Keys(vars)) {
 				if s, _ := vars[k].(string); s != Unknown {
 					if err := StageVariable(k, s); err != nil {
 						out = append(out, finding(path+"."+k, "%v", err))
@@ -309,7 +310,7 @@ var Rules = []Rule{
 		if len(tags) > MaxTags {
 			out = append(out, finding("tags", "%d tags; AWS allows %d per resource", len(tags), MaxTags))
 		}
-		for _, k := range sortedKeys(tags) {
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
 			if s, _ := tags[k].(string); s != Unknown {
 				if err := Tag(k, s); err != nil {
 					out = append(out, finding("tags."+k, "%v", err))
@@ -695,7 +696,7 @@ func wafRegex(_ *Env, r Resource) []Finding {
 	walk = func(path string, v any) {
 		switch x := v.(type) {
 		case map[string]any:
-			for _, k := range sortedKeys(x) {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				if k == "RegexString" {
 					s, _ := x[k].(string)
 					if pos := capturingGroups(s); len(pos) > 0 {
@@ -741,7 +742,7 @@ func dashboardBody(_ *Env, r Resource) []Finding {
 	var out []Finding
 	for i, w := range body.Widgets {
 		p := fmt.Sprintf("dashboardBody.widgets[%d]", i)
-		for _, k := range sortedKeys(w) {
+		for _, k := range slices.Sorted(maps.Keys(w)) {
 			if !slices.Contains(widgetKeys, k) {
 				out = append(out, finding(p+"."+k, "not a widget property"))
 			}
@@ -753,7 +754,7 @@ func dashboardBody(_ *Env, r Resource) []Finding {
 			continue
 		}
 		props, _ := w["properties"].(map[string]any)
-		for _, k := range sortedKeys(props) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			if !slices.Contains(allowed, k) {
 				out = append(out, finding(p+".properties."+k, "a %s widget has no property %q", typ, k))
 			}
