@@ -34,10 +34,30 @@ type Price struct {
 	UsageType string `yaml:"usageType"`
 	LookFor   string `yaml:"lookFor"`
 	Source    string `yaml:"source"`
-	// Published is the offer file's publicationDate (YYYY-MM-DD); ReadFrom is where the figure
-	// was read.
+	// Evidence says how sure the figure is: EvidenceOfferSnapshot (the default: an extract of the
+	// region's offer file that records its publicationDate, in Published), EvidenceOfferCheck (a
+	// figure checked against the region's offer file on the date in Checked, whose
+	// publicationDate was not recorded) or EvidenceSecondary (an AWS bill line or a third-party
+	// pricing fixture; the table labels it). ReadFrom is where the figure was read.
+	Evidence  string `yaml:"evidence"`
 	Published string `yaml:"published"`
+	Checked   string `yaml:"checked"`
 	ReadFrom  string `yaml:"readFrom"`
+}
+
+// How sure a figure on file is.
+const (
+	EvidenceOfferSnapshot = "offer-snapshot"
+	EvidenceOfferCheck    = "offer-check"
+	EvidenceSecondary     = "secondary"
+)
+
+// evidence is the price's evidence kind, the default applied.
+func (p Price) evidence() string {
+	if p.Evidence == "" {
+		return EvidenceOfferSnapshot
+	}
+	return p.Evidence
 }
 
 // OnFile reports whether the price has a published figure.
@@ -108,8 +128,8 @@ func (s *Sheet) validate(region string) error {
 			fail("%s: say where the price is published: usageType, or lookFor when the usage type is unknown", at)
 		}
 		if !p.OnFile() {
-			if p.Published != "" || p.ReadFrom != "" {
-				fail("%s: published and readFrom belong to a price that is on file (usd is null)", at)
+			if p.Published != "" || p.ReadFrom != "" || p.Checked != "" || p.Evidence != "" {
+				fail("%s: evidence, published, checked and readFrom belong to a price that is on file (usd is null)", at)
 			}
 			continue
 		}
@@ -119,8 +139,28 @@ func (s *Sheet) validate(region string) error {
 		if p.UsageType == "" {
 			fail("%s: a price on file names its usageType", at)
 		}
-		if _, err := time.Parse(time.DateOnly, p.Published); err != nil {
-			fail("%s: published must be the offer's publication date as YYYY-MM-DD (got %q)", at, p.Published)
+		date := func(field, v, what string) {
+			if _, err := time.Parse(time.DateOnly, v); err != nil {
+				fail("%s: %s must be %s as YYYY-MM-DD (got %q)", at, field, what, v)
+			}
+		}
+		switch p.evidence() {
+		case EvidenceOfferSnapshot:
+			date("published", p.Published, "the offer's publication date")
+		case EvidenceOfferCheck:
+			date("checked", p.Checked, "the date the figure was checked against the offer file")
+			if p.Published != "" {
+				fail("%s: an offer-check figure has no recorded publication date; use evidence offer-snapshot with published", at)
+			}
+		case EvidenceSecondary:
+			if p.Published != "" {
+				fail("%s: a secondary figure has no offer publication date", at)
+			}
+			if p.Checked != "" {
+				date("checked", p.Checked, "the date the source states the figure")
+			}
+		default:
+			fail("%s: evidence must be %s, %s or %s (got %q)", at, EvidenceOfferSnapshot, EvidenceOfferCheck, EvidenceSecondary, p.Evidence)
 		}
 		if p.ReadFrom == "" {
 			fail("%s: readFrom must say where the figure was read", at)

@@ -3,6 +3,7 @@ package cost
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -81,7 +82,27 @@ func unitPrice(p Price) string {
 	if !p.OnFile() {
 		return "not on file (per " + per + ")"
 	}
-	return fmt.Sprintf("%s per %s (published %s)", money(*p.USD), per, p.Published)
+	var when string
+	switch p.evidence() {
+	case EvidenceOfferCheck:
+		when = "offer checked " + p.Checked + ", publication date not recorded"
+	case EvidenceSecondary:
+		when = "**secondary source**, not an offer file"
+		if p.Checked != "" {
+			when += ", " + p.Checked
+		}
+	default:
+		when = "published " + p.Published
+	}
+	return fmt.Sprintf("%s per %s (%s)", unitMoney(*p.USD), per, when)
+}
+
+// unitMoney formats a unit price with the digits it has ($3.50, $0.128, $0.00002).
+func unitMoney(x float64) string {
+	if c := x * 100; c == math.Trunc(c) {
+		return money(x)
+	}
+	return "$" + strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 func span(lo, hi float64, f func(float64) string) string {

@@ -169,6 +169,29 @@ Added by traffic, per million requests:
 	assert.EqualError(t, err, `cost: stack s: "sagemaker.hosting.ml.g5.xlarge" (x) has no entry in cost/prices/eu-west-1.yaml; add one, with usd: null until a published price is on file`)
 }
 
+// Each kind of evidence is labelled in the table, and unit prices keep their digits.
+func TestCostTableLabelsEvidence(t *testing.T) {
+	src := "source: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/X/current/eu-west-1/index.json'"
+	sheet, err := cost.LoadSheet(sheetFS(
+		pricedEntry("hosting", "instance-hour", "0.128", "1")+
+			"  - {key: acl, what: a, usd: 5, per: 1, unit: web ACL-month, offer: X, usageType: EU-X, "+src+", evidence: offer-check, checked: 2026-09-29, readFrom: r}\n"+
+			"  - {key: dash, what: d, usd: 3, per: 1, unit: dashboard-month, offer: X, usageType: X, "+src+", evidence: secondary, readFrom: r}\n"+
+			pricedEntry("serverless", "second", "0.00004", "1")), "eu-west-1")
+	require.NoError(t, err)
+	got, err := cost.Table("s", []cost.Line{
+		{Basis: cost.Monthly, Item: "h", Min: 730, Max: 730, Price: "hosting"},
+		{Basis: cost.Monthly, Item: "a", Min: 1, Max: 1, Price: "acl"},
+		{Basis: cost.Monthly, Item: "d", Min: 1, Max: 1, Price: "dash"},
+		{Basis: cost.PerUse, Item: "s", Price: "serverless"},
+	}, sheet)
+	require.NoError(t, err)
+	assert.Contains(t, got, "| h | 730 instance-hours | $0.128 per instance-hour (published 2026-01-02) | $93.44 |")
+	assert.Contains(t, got, "| a | 1 web ACL-month | $5.00 per web ACL-month (offer checked 2026-09-29, publication date not recorded) | $5.00 |")
+	assert.Contains(t, got, "| d | 1 dashboard-month | $3.00 per dashboard-month (**secondary source**, not an offer file) | $3.00 |")
+	assert.Contains(t, got, "| **Total of the priced lines** | | | **$101.44** |")
+	assert.Contains(t, got, "| s | $0.00004 per second (published 2026-01-02) |")
+}
+
 func TestPriceSheetRefusals(t *testing.T) {
 	src := "source: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/X/current/eu-west-1/index.json'"
 	for name, tc := range map[string]struct{ entries, want string }{
@@ -183,7 +206,16 @@ func TestPriceSheetRefusals(t *testing.T) {
 			"prices[0] (k): say where the price is published: usageType, or lookFor when the usage type is unknown"},
 		"a date without a price": {
 			"  - {key: k, what: w, usd: null, per: 1, unit: u, offer: X, usageType: EU-X, " + src + ", published: 2026-01-02}\n",
-			"prices[0] (k): published and readFrom belong to a price that is on file (usd is null)"},
+			"prices[0] (k): evidence, published, checked and readFrom belong to a price that is on file (usd is null)"},
+		"an offer check without its date": {
+			"  - {key: k, what: w, usd: 1, per: 1, unit: u, offer: X, usageType: EU-X, " + src + ", evidence: offer-check, readFrom: r}\n",
+			`prices[0] (k): checked must be the date the figure was checked against the offer file as YYYY-MM-DD (got "")`},
+		"a secondary figure with an offer date": {
+			"  - {key: k, what: w, usd: 1, per: 1, unit: u, offer: X, usageType: EU-X, " + src + ", evidence: secondary, published: 2026-01-02, readFrom: r}\n",
+			"prices[0] (k): a secondary figure has no offer publication date"},
+		"unknown evidence": {
+			"  - {key: k, what: w, usd: 1, per: 1, unit: u, offer: X, usageType: EU-X, " + src + ", evidence: hearsay, readFrom: r}\n",
+			`prices[0] (k): evidence must be offer-snapshot, offer-check or secondary (got "hearsay")`},
 		"twice": {
 			pricedEntry("k", "u", "1", "1") + pricedEntry("k", "u", "2", "1"),
 			"prices[1] (k): key appears twice"},
