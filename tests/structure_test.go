@@ -1,9 +1,11 @@
 package tests
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,5 +64,26 @@ func TestChildrenAreParentedAndPrefixed(t *testing.T) {
 			component := r.Parent[strings.LastIndex(r.Parent, "::")+2:]
 			assert.True(t, strings.HasPrefix(r.Name, component+"-"), "%s is not prefixed by its component %s", r.Name, component)
 		}
+	}
+}
+
+// The resource inventory of each committed stack (type::name::parent, sorted) is pinned: a
+// refactor (moving code between packages, the OpenAPI document) must not change a URN unless
+// the change means to, and the diff of this golden file shows which it does.
+func TestResourceInventory(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		var lines []string
+		for _, r := range run.Resources() {
+			parent := ""
+			if r.Parent != "" {
+				u := resource.URN(r.Parent)
+				parent = string(u.Type()) + "$" + u.Name()
+			}
+			lines = append(lines, r.Type+"::"+r.Name+"::"+parent)
+		}
+		sort.Strings(lines)
+		golden(t, stack+"/inventory.txt", []byte(strings.Join(lines, "\n")+"\n"))
 	}
 }
