@@ -102,9 +102,13 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 			return nil, fmt.Errorf("access %s: key %s: %w", name, client, err)
 		}
 		// "_" never occurs in client names, so this cannot collide with another key's name.
+		// Delete before replace: every field is ForceNew (moving a client to another plan
+		// replaces it), and API Gateway allows a key in one usage plan per API stage, so the new
+		// attachment can only be made once the old one is gone (a second of 403s for that
+		// client instead of a failed update; shared/reference/aws-lifecycle.md F7).
 		if _, err := apigateway.NewUsagePlanKey(ctx, child(name, "key-"+client+"_plan"), &apigateway.UsagePlanKeyArgs{
 			KeyId: key.ID(), KeyType: pulumi.String("API_KEY"), UsagePlanId: plans[cc.Plan].ID(),
-		}, parent); err != nil {
+		}, parent, pulumi.DeleteBeforeReplace(true)); err != nil {
 			return nil, fmt.Errorf("access %s: key %s: plan attachment: %w", name, client, err)
 		}
 		comp.APIKeyIDs[client] = key.ID().ToStringOutput()

@@ -130,10 +130,13 @@ func ParseS3URL(url string) (S3Object, error) {
 }
 
 // ModelExecutionPolicy allows a SageMaker model exactly what it needs: read its artifact, pull
-// its image, write its endpoint's logs and metrics.
-func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, artifact S3Object) PolicyDocument {
+// its image, write its endpoint's logs and metrics, and — when its endpoint rolls back on
+// alarms (blue/green guardrails) — read exactly those alarms: "Ensure that your IAM execution
+// role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback
+// alarms you specify" (SageMaker guide, deployment-guardrails-configuration).
+func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, artifact S3Object, rollbackAlarms []string) PolicyDocument {
 	logGroup := "log-group:/aws/sagemaker/Endpoints/" + endpointName
-	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{
 			Sid:      "ReadModelArtifact",
 			Effect:   "Allow",
@@ -166,6 +169,19 @@ func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, artif
 			Condition: map[string]map[string]string{"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
 		},
 	}}
+	if len(rollbackAlarms) > 0 {
+		var arns []string
+		for _, a := range rollbackAlarms {
+			arns = append(arns, p.arn("cloudwatch", p.Region, p.AccountID, "alarm:"+a))
+		}
+		doc.Statement = append(doc.Statement, PolicyStatement{
+			Sid:      "ReadRollbackAlarms",
+			Effect:   "Allow",
+			Action:   []string{"cloudwatch:DescribeAlarms"},
+			Resource: arns,
+		})
+	}
+	return doc
 }
 
 // InvokeEndpointsPolicy lets API Gateway invoke exactly the given endpoints (stable and canary).

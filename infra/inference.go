@@ -2,6 +2,7 @@ package infra
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -163,7 +164,13 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	if err != nil {
 		return nil, nil, err
 	}
-	doc, err := ModelExecutionPolicy(args.Platform, args.EndpointName, image, artifact).JSON()
+	var rollbackAlarms []string
+	if args.Alarms != nil && args.Config.Guardrails != nil {
+		for _, kind := range rollbackAlarmKinds {
+			rollbackAlarms = append(rollbackAlarms, EndpointAlarmName(args.EndpointName, kind))
+		}
+	}
+	doc, err := ModelExecutionPolicy(args.Platform, args.EndpointName, image, artifact, rollbackAlarms).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,6 +243,10 @@ const (
 	alarmCPU     = "cpu"
 )
 
+// rollbackAlarmKinds are the endpoint alarms the blue/green guardrails roll back on (CPU only
+// notifies: load is no reason to return to the old model).
+var rollbackAlarmKinds = []string{alarm5xx, alarmLatency}
+
 // EndpointAlarmName derives an alarm's name from the endpoint name (known before the endpoint
 // exists), so the alarms can name the endpoint in their dimensions without a dependency cycle.
 func EndpointAlarmName(endpointName, kind string) string { return endpointName + "-" + kind }
@@ -263,7 +274,7 @@ func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs
 		if err != nil {
 			return nil, err
 		}
-		if sp.kind != alarmCPU {
+		if slices.Contains(rollbackAlarmKinds, sp.kind) {
 			rollback = append(rollback, alarm.Name)
 		}
 	}

@@ -142,9 +142,12 @@ func NewFirewall(ctx *pulumi.Context, name string, args *FirewallArgs, opts ...p
 	if err != nil {
 		return nil, fmt.Errorf("firewall %s: web acl: %w", name, err)
 	}
+	// Delete before replace: both fields are ForceNew and the provider's Delete disassociates by
+	// the stage ARN alone, so a create-before-delete replacement (a new ACL) would end by
+	// removing the stage's only association while the state says it is attached (F12).
 	if _, err := wafv2.NewWebAclAssociation(ctx, child(name, "association"), &wafv2.WebAclAssociationArgs{
 		ResourceArn: args.StageArn, WebAclArn: acl.Arn,
-	}, parent); err != nil {
+	}, parent, pulumi.DeleteBeforeReplace(true)); err != nil {
 		return nil, fmt.Errorf("firewall %s: association: %w", name, err)
 	}
 	comp.WebACLArn = acl.Arn

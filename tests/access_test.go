@@ -76,6 +76,9 @@ func TestUsagePlansAndKeys(t *testing.T) {
 				assert.Equal(t, key.ID, upk.In("keyId"))
 				assert.Equal(t, "API_KEY", upk.In("keyType"))
 				assert.Equal(t, run.Get(tUsagePlan, "access-plan-"+plan).ID, upk.In("usagePlanId"))
+				// Moving the client to another plan replaces the attachment; a key may sit in one
+				// plan per stage, so the old one goes first.
+				assert.True(t, upk.DeleteBeforeReplace, "%s: delete before replace", client)
 			}
 		})
 	}

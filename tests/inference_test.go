@@ -1,7 +1,9 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 
@@ -177,6 +179,31 @@ func TestModelExecutionPoliciesGolden(t *testing.T) {
 			goldenJSON(t, fmt.Sprintf("%s/iam-%s-execution.json", stack, model), policy.Str("policy"))
 		}
 	}
+}
+
+// Auto-rollback needs cloudwatch:DescribeAlarms on the rollback alarms (SageMaker guardrails
+// guide): the guarded endpoints' roles read exactly their own two alarms; the others nothing.
+func TestRollbackAlarmsAreReadable(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "prod")
+	for _, name := range []string{"ratings", "ratings-canary", "recommendations", "propensity"} {
+		var doc infra.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(run.Get(tRolePolicy, name+"-role-policy").Str("policy")), &doc))
+		var read []string
+		for _, st := range doc.Statement {
+			if slices.Contains(st.Action, "cloudwatch:DescribeAlarms") {
+				read = append(read, st.Resource...)
+			}
+		}
+		var want []string
+		if dc := run.Get(tEndpoint, name+"-endpoint").Map("deploymentConfig"); dc != nil {
+			for _, a := range dc["autoRollbackConfiguration"].(map[string]any)["alarms"].([]any) {
+				want = append(want, "arn:aws:cloudwatch:eu-west-1:"+mockAccount+":alarm:"+a.(map[string]any)["alarmName"].(string))
+			}
+		}
+		assert.Equal(t, want, read, "%s reads exactly its rollback alarms", name)
+	}
+	assert.NotEmpty(t, run.Get(tEndpoint, "ratings-endpoint").Map("deploymentConfig"), "prod's ratings endpoint is guarded")
 }
 
 // Changing one model's artifact changes the registered inputs of that model alone.

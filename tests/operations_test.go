@@ -158,6 +158,9 @@ func TestWAF(t *testing.T) {
 		assert.NoError(t, json.Unmarshal([]byte(body.(map[string]any)["content"].(string)), &v))
 	}
 	assoc := run.Get(tWebACLAssoc, "waf-association")
+	// Deleting the old association (keyed on the stage ARN) after creating the new one would
+	// leave the stage without WAF: replace delete-first.
+	assert.True(t, assoc.DeleteBeforeReplace, "the association is replaced delete-first")
 	assert.Equal(t, run.Get(tStage, "api-stage").Out("arn"), assoc.In("resourceArn"), "the ACL guards the stage")
 	assert.Equal(t, acl.Out("arn"), assoc.In("webAclArn"))
 	assert.Equal(t, acl.Out("arn"), run.Output(infra.OutWebACLArn))

@@ -30,8 +30,8 @@ type Res struct {
 	Inputs     resource.PropertyMap
 	State      resource.PropertyMap
 	DependsOn  []string
-	// Protect and RetainOnDelete are the resource options the program set.
-	Protect, RetainOnDelete bool
+	// Protect, RetainOnDelete and DeleteBeforeReplace are the resource options the program set.
+	Protect, RetainOnDelete, DeleteBeforeReplace bool
 }
 
 // In returns an input as plain Go values (secrets unwrapped), nil when absent.
@@ -142,7 +142,7 @@ func (m *Monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.DependsOn = rpc.GetDependencies()
-		r.Protect, r.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
+		r.Protect, r.RetainOnDelete, r.DeleteBeforeReplace = rpc.GetProtect(), rpc.GetRetainOnDelete(), rpc.GetDeleteBeforeReplace()
 	}
 	if args.Custom {
 		r.ID, r.State = Computed(m.region, args.TypeToken, args.Name, args.Inputs)
@@ -176,9 +176,6 @@ var autoNamed = map[string]bool{
 	"aws:wafv2/webAcl:WebAcl": true,
 }
 
-// Computed returns the id and the state a provider would return for a resource: the inputs
-// plus what AWS computes (ids, ARNs, auto-names, invoke URLs, API key values), per type.
-// The mocks and the rehearsal's stand-in provider plugin both use it.
 // AutoName returns the inputs with the physical name the provider's Check would add to an
 // auto-named resource ("<logical name>-<7 hex>"), keeping a name the old inputs already had.
 func AutoName(typ, name string, olds, news resource.PropertyMap) resource.PropertyMap {
@@ -194,6 +191,9 @@ func AutoName(typ, name string, olds, news resource.PropertyMap) resource.Proper
 	return out
 }
 
+// Computed returns the id and the state a provider would return for a resource: the inputs
+// plus what AWS computes (ids, ARNs, auto-names, invoke URLs, API key values), per type.
+// The mocks and the rehearsal's stand-in provider plugin both use it.
 func Computed(region, typ, name string, in resource.PropertyMap) (string, resource.PropertyMap) {
 	state := in.Copy()
 	id := name + "-" + shortHash(typ+name, 8)
