@@ -47,6 +47,11 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
+	// What prod must never lose without an explicit step: the keys (their AWS-generated values
+	// cannot be recovered; retained even by a destroy) and the plans they are metered by. The
+	// usage-plan keys stay unprotected: moving a client replaces one, and the next `pulumi up`
+	// re-creates a deleted one from the surviving key and plan.
+	protectKeys := cfg.Protection != nil && cfg.Protection.ProtectAPIKeys
 
 	plans := map[string]*apigateway.UsagePlan{}
 	for _, planName := range sortedKeys(cfg.Access.Plans) {
@@ -78,7 +83,7 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 				Limit: pulumi.Int(q.Limit), Period: pulumi.String(q.Period), Offset: pulumi.Int(q.Offset),
 			}
 		}
-		plan, err := apigateway.NewUsagePlan(ctx, child(name, "plan-"+planName), planArgs, parent)
+		plan, err := apigateway.NewUsagePlan(ctx, child(name, "plan-"+planName), planArgs, parent, pulumi.Protect(protectKeys))
 		if err != nil {
 			return nil, fmt.Errorf("access %s: plan %s: %w", name, planName, err)
 		}
@@ -97,7 +102,8 @@ func NewAccess(ctx *pulumi.Context, name string, args *AccessArgs, opts ...pulum
 		if v, ok := cfg.APIKeyValues[client]; ok {
 			keyArgs.Value = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 		}
-		key, err := apigateway.NewApiKey(ctx, child(name, "key-"+client), keyArgs, parent)
+		key, err := apigateway.NewApiKey(ctx, child(name, "key-"+client), keyArgs, parent,
+			pulumi.Protect(protectKeys), pulumi.RetainOnDelete(protectKeys))
 		if err != nil {
 			return nil, fmt.Errorf("access %s: key %s: %w", name, client, err)
 		}

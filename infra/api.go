@@ -71,7 +71,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 	}
 	parent := pulumi.Parent(comp)
 
-	role, err := newInvokeRole(ctx, name, args, parent)
+	role, invokePolicies, err := newInvokeRole(ctx, name, args, parent)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: role: %w", name, err)
 	}
@@ -84,7 +84,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 			Types: pulumi.String("REGIONAL"),
 		},
 		Tags: args.Tags,
-	}, parent)
+	}, parent, pulumi.Protect(cfg.Protection != nil && cfg.Protection.ProtectAPI))
 	if err != nil {
 		return nil, fmt.Errorf("api %s: rest api: %w", name, err)
 	}
@@ -109,7 +109,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 	}
 
 	st, err := newStage(ctx, name, &stageArgs{
-		cfg: cfg, platform: args.Platform, api: api, routes: routes, apiResources: b.created,
+		cfg: cfg, platform: args.Platform, api: api, routes: routes, apiResources: b.created, invokePolicies: invokePolicies,
 		endpoints: args.Endpoints, canary: args.Canary, tags: args.Tags,
 	}, parent)
 	if err != nil {
@@ -142,11 +142,16 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 }
 
 // newInvokeRole is API Gateway's integration role: sagemaker:InvokeEndpoint on exactly the
-// endpoints the stage and its canary can reach.
-func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent pulumi.ResourceOption) (*iam.Role, error) {
+// endpoints the stage and its canary can reach, one inline policy per endpoint. One policy per
+// endpoint makes the engine's order right in both directions (F9): an endpoint the stage starts
+// to name (a canary, a new model) gets a new policy, created before the stage is updated (the
+// stage depends on every policy); an endpoint the stage stops naming loses a policy Pulumi
+// deletes at the end of the run, after the stage update. A single policy updated in place
+// would race the stage update when a canary starts or stops.
+func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
 	trust, err := APIGatewayAssumeRolePolicy().JSON()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	role, err := iam.NewRole(ctx, child(name, "role"), &iam.RoleArgs{
 		Description:      pulumi.Sprintf("API Gateway: invoke the %s endpoints of stack %s", args.Config.Project, args.Config.Stack),
@@ -154,27 +159,30 @@ func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent p
 		Tags:             args.Tags,
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var arns []interface{}
-	for _, model := range sortedKeys(args.Endpoints) {
-		arns = append(arns, args.Endpoints[model].EndpointArn)
+	endpoints := map[string]*ModelEndpoint{}
+	for model, ep := range args.Endpoints {
+		endpoints[model] = ep
 	}
 	if args.Canary != nil {
-		arns = append(arns, args.Canary.EndpointArn)
+		endpoints[args.Config.Canary.Model+CanarySuffix] = args.Canary
 	}
-	policy := pulumi.All(arns...).ApplyT(func(vs []interface{}) (string, error) {
-		list := make([]string, len(vs))
-		for i, v := range vs {
-			list[i] = v.(string)
+	var policies []pulumi.Resource
+	for _, key := range sortedKeys(endpoints) {
+		doc := endpoints[key].EndpointArn.ApplyT(func(arn string) (string, error) {
+			return InvokeEndpointsPolicy([]string{arn}).JSON()
+		}).(pulumi.StringOutput)
+		policy, err := iam.NewRolePolicy(ctx, child(name, "role-policy-"+key), &iam.RolePolicyArgs{
+			Role:   role.ID(),
+			Policy: doc,
+		}, parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invoke policy %s: %w", key, err)
 		}
-		return InvokeEndpointsPolicy(list).JSON()
-	}).(pulumi.StringOutput)
-	_, err = iam.NewRolePolicy(ctx, child(name, "role-policy"), &iam.RolePolicyArgs{
-		Role:   role.ID(),
-		Policy: policy,
-	}, parent)
-	return role, err
+		policies = append(policies, policy)
+	}
+	return role, policies, nil
 }
 
 // apiBuilder creates the per-route resources and collects them for the deployment.

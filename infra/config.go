@@ -192,7 +192,12 @@ type ProtectionConfig struct {
 	ProtectEndpoints bool `json:"protectEndpoints,omitempty"`
 	// ProtectLogGroups sets protect on the API log groups; RetainLogGroups keeps them on destroy.
 	ProtectLogGroups bool `json:"protectLogGroups,omitempty"`
-	RetainLogGroups  bool `json:"retainLogGroups,omitempty"`
+	// ProtectAPI sets protect on the REST API and its stage (their invoke URL is what apps call).
+	ProtectAPI bool `json:"protectApi,omitempty"`
+	// ProtectAPIKeys sets protect and retainOnDelete on the API keys (AWS-generated values cannot
+	// be recovered) and protect on the usage plans.
+	ProtectAPIKeys  bool `json:"protectApiKeys,omitempty"`
+	RetainLogGroups bool `json:"retainLogGroups,omitempty"`
 	// KMSKeyArn encrypts instance endpoint volumes and the log groups.
 	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
 }

@@ -16,9 +16,11 @@ type stageArgs struct {
 	api          *apigateway.RestApi
 	routes       []Route
 	apiResources []pulumi.Resource
-	endpoints    map[string]*ModelEndpoint
-	canary       *ModelEndpoint
-	tags         pulumi.StringMap
+	// invokePolicies let API Gateway invoke the endpoints; the stage waits for them.
+	invokePolicies []pulumi.Resource
+	endpoints      map[string]*ModelEndpoint
+	canary         *ModelEndpoint
+	tags           pulumi.StringMap
 }
 
 // AccessLogFormat is the stage's JSON access-log line.
@@ -81,7 +83,7 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 	if err != nil {
 		return nil, fmt.Errorf("execution log group: %w", err)
 	}
-	stageDeps := []pulumi.Resource{executionLogs}
+	stageDeps := append([]pulumi.Resource{executionLogs}, a.invokePolicies...)
 	if cfg.API.ManageAccountCloudWatchRole {
 		account, err := newAccountLogging(ctx, name, a, parent)
 		if err != nil {
@@ -142,7 +144,8 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 			UseStageCache:          pulumi.Bool(false),
 		}
 	}
-	stage, err := apigateway.NewStage(ctx, child(name, "stage"), stageArgs, parent, pulumi.DependsOn(stageDeps))
+	stage, err := apigateway.NewStage(ctx, child(name, "stage"), stageArgs, parent, pulumi.DependsOn(stageDeps),
+		pulumi.Protect(cfg.Protection != nil && cfg.Protection.ProtectAPI))
 	if err != nil {
 		return nil, fmt.Errorf("stage: %w", err)
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,14 +88,27 @@ func TestRollbackLeavesTheStableEndpointUntouched(t *testing.T) {
 	assertEndpointArns(t, after, []string{"propensity", "ratings", "recommendations"})
 }
 
-// assertEndpointArns: the API role may invoke exactly these models' stable endpoints.
-func assertEndpointArns(t *testing.T, run *Run, models []string) {
+// assertEndpointArns: the API role may invoke exactly these endpoints (model names, or
+// <model>-canary), each through its own policy, and the stage waits for every one of them.
+func assertEndpointArns(t *testing.T, run *Run, endpoints []string) {
 	t.Helper()
-	var want []any
-	for _, m := range models {
-		want = append(want, run.Get(tEndpoint, m+"-endpoint").Out("arn"))
+	var want, got []string
+	for _, e := range endpoints {
+		want = append(want, "api-role-policy-"+e+" → "+run.Get(tEndpoint, e+"-endpoint").Out("arn").(string))
 	}
-	var doc struct{ Statement []struct{ Resource []any } }
-	require.NoError(t, json.Unmarshal([]byte(run.Get(tRolePolicy, "api-role-policy").Str("policy")), &doc))
-	assert.Equal(t, want, doc.Statement[0].Resource)
+	for _, p := range run.All(tRolePolicy) {
+		if !strings.HasPrefix(p.Name, "api-role-policy-") {
+			continue
+		}
+		var doc infra.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(p.Str("policy")), &doc))
+		require.Len(t, doc.Statement, 1, p.Name)
+		assert.Equal(t, []string{"sagemaker:InvokeEndpoint"}, doc.Statement[0].Action, p.Name)
+		assert.Equal(t, run.Get(tRole, "api-role").ID, p.In("role"), p.Name)
+		assert.True(t, run.Get(tStage, "api-stage").DependsOnRes(p), "the stage waits for %s", p.Name)
+		for _, arn := range doc.Statement[0].Resource {
+			got = append(got, p.Name+" → "+arn)
+		}
+	}
+	assert.ElementsMatch(t, want, got)
 }

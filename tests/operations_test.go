@@ -219,11 +219,15 @@ func TestProtection(t *testing.T) {
 		switch {
 		case r.Type == tEndpoint && !strings.HasSuffix(r.Name, "-canary-endpoint"):
 			assert.True(t, r.Protect, "stable endpoint %s is protected", r.Name)
-		case r.Type == tLogGroup:
+		case r.Type == tLogGroup || r.Type == tAPIKey:
+			// Log groups keep the audit trail; AWS-generated key values cannot be recovered.
 			assert.True(t, r.Protect, "%s is protected", r.Name)
 			assert.True(t, r.RetainOnDelete, "%s is retained on destroy", r.Name)
+		case r.Type == tRestAPI || r.Type == tStage || r.Type == tUsagePlan:
+			assert.True(t, r.Protect, "%s is protected", r.Name)
+			assert.False(t, r.RetainOnDelete, r.Name)
 		default:
-			assert.False(t, r.Protect, "%s %s: only endpoints and log groups are protected (the canary must be deletable)", r.Type, r.Name)
+			assert.False(t, r.Protect, "%s %s: only what prod must never lose is protected (the canary, deployments and usage-plan keys must be replaceable)", r.Type, r.Name)
 		}
 	}
 	const key = "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"

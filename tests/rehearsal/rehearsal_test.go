@@ -8,6 +8,7 @@ package rehearsal
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -207,12 +208,32 @@ func TestOfflineRehearsal(t *testing.T) {
 				assert.NotContains(t, state, v.(string), "the key of %s is encrypted in state", client)
 			}
 
+			beforeDestroy := stateTypes(t, e, stack)
 			var down auto.DestroyResult
 			timed("destroy", func() { down, err = s.Destroy(ctx, optdestroy.Remove()) })
 			if stack == "prod" {
-				// prod protects its endpoints and log groups: destroy must refuse.
+				// prod protects what it must never lose. The Automation API's destroy skips the
+				// preview, so the engine deletes everything else that the protected resources
+				// do not depend on, then refuses: every protected type must still be whole.
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "protected")
+				kept := stateTypes(t, e, stack)
+				// (The canary endpoint survives too: the protected stage's canary names it.)
+				for _, typ := range []string{"aws:apigateway/apiKey:ApiKey", "aws:apigateway/usagePlan:UsagePlan",
+					"aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:cloudwatch/logGroup:LogGroup",
+					"aws:sagemaker/endpoint:Endpoint"} {
+					assert.Equal(t, beforeDestroy[typ], kept[typ], "destroy without preview keeps every %s", typ)
+				}
+				var gone []string
+				total, left := 0, 0
+				for typ, n := range beforeDestroy {
+					total, left = total+n, left+kept[typ]
+					if kept[typ] < n {
+						gone = append(gone, fmt.Sprintf("%s %d", typ[strings.LastIndex(typ, ":")+1:], n-kept[typ]))
+					}
+				}
+				sort.Strings(gone)
+				t.Logf("prod: destroy without preview kept %d of %d resources; deleted: %s", left, total, strings.Join(gone, ", "))
 				e.cli(t, "state", "unprotect", "--all", "--yes", "--stack", stack)
 				timed("destroy", func() { down, err = s.Destroy(ctx, optdestroy.Remove()) })
 			}
@@ -223,6 +244,24 @@ func TestOfflineRehearsal(t *testing.T) {
 				timings["preview-again"].Round(time.Millisecond), timings["destroy"].Round(time.Millisecond))
 		})
 	}
+}
+
+// stateTypes counts the stack's resources per type, from `pulumi stack export`.
+func stateTypes(t *testing.T, e *env, stack string) map[string]int {
+	t.Helper()
+	var exported struct {
+		Deployment struct {
+			Resources []struct {
+				Type string `json:"type"`
+			} `json:"resources"`
+		} `json:"deployment"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(e.cli(t, "stack", "export", "--stack", stack)), &exported))
+	out := map[string]int{}
+	for _, r := range exported.Deployment.Resources {
+		out[r.Type]++
+	}
+	return out
 }
 
 // brokenProgram registers one resource that breaks each policy of the pack.
