@@ -8,14 +8,15 @@ package rehearsal
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,12 +123,36 @@ var documentedOutputs = []string{
 // pulumi-analyzer-policy-go found on PATH, so the pack is built under that name.
 func buildPlugins(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, pkg := range map[string]string{"pulumi-resource-aws": "./standin", "pulumi-analyzer-policy-go": "../../policy"} {
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
-		require.NoError(t, err, "building %s: %s", name, out)
+	pluginsOnce.Do(func() {
+		pluginsDir, pluginsErr = os.MkdirTemp("", "ml-rest-api-plugins-")
+		if pluginsErr != nil {
+			return
+		}
+		for name, pkg := range map[string]string{"pulumi-resource-aws": "./standin", "pulumi-analyzer-policy-go": "../../policy"} {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(pluginsDir, name), pkg).CombinedOutput(); err != nil {
+				pluginsErr = fmt.Errorf("building %s: %v: %s", name, err, out)
+				return
+			}
+		}
+	})
+	require.NoError(t, pluginsErr)
+	return pluginsDir
+}
+
+// The plugins are built once per test binary (the rehearsal's tests run in parallel) and
+// removed when it exits.
+var (
+	pluginsOnce sync.Once
+	pluginsDir  string
+	pluginsErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pluginsDir != "" {
+		os.RemoveAll(pluginsDir)
 	}
-	return dir
+	os.Exit(code)
 }
 
 func policyPack(t *testing.T) string {
@@ -138,10 +163,12 @@ func policyPack(t *testing.T) string {
 }
 
 func TestOfflineRehearsal(t *testing.T) {
+	t.Parallel()
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
 	for _, stack := range []string{"dev", "prod"} {
 		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
 			require.NoError(t, err)
@@ -310,6 +337,7 @@ func brokenProgram(ctx *pulumi.Context) error {
 
 // Every rule of the pack fires through the engine on a deliberately broken program.
 func TestPolicyPackFiresOnBrokenResources(t *testing.T) {
+	t.Parallel()
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
@@ -338,6 +366,7 @@ func TestPolicyPackFiresOnBrokenResources(t *testing.T) {
 // the policy's cap (the program's own cap raised to allow it) and an instance type outside the
 // allowlist.
 func TestPolicyPackFiresOnBrokenConfig(t *testing.T) {
+	t.Parallel()
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
@@ -386,6 +415,7 @@ var refusedPrograms = []struct {
 // The stand-in provider refuses, in Check, what AWS's contract refuses: the rehearsal fails at
 // preview on such inputs, as a real provider or AWS would (the committed stacks pass above).
 func TestStandInRefusesWhatAWSRefuses(t *testing.T) {
+	t.Parallel()
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
