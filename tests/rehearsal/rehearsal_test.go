@@ -28,6 +28,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -291,6 +292,18 @@ func stateTypes(t *testing.T, e *env, stack string) map[string]int {
 	return out
 }
 
+// fixtureStack is a stack of an inline fixture program (not ml-rest-api) in eu-west-1, in a
+// work directory, backend and Pulumi home of its own.
+func fixtureStack(ctx context.Context, t *testing.T, root, pluginDir, project, stack string, program pulumi.RunFunc) auto.Stack {
+	t.Helper()
+	e := setup(t, root, pluginDir, stack, []byte("config:\n  aws:region: eu-west-1\n"))
+	e.project = workspace.Project{Name: tokens.PackageName(project), Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
+	s, err := auto.UpsertStackInlineSource(ctx, stack, project, program,
+		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
+	require.NoError(t, err)
+	return s
+}
+
 // brokenProgram registers one resource that breaks each policy of the pack.
 func brokenProgram(ctx *pulumi.Context) error {
 	api, err := apigateway.NewRestApi(ctx, "edge-api", &apigateway.RestApiArgs{
@@ -341,13 +354,9 @@ func TestPolicyPackFiresOnBrokenResources(t *testing.T) {
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
-	e := setup(t, root, pluginDir, "broken", []byte("config:\n  aws:region: eu-west-1\n"))
-	e.project = workspace.Project{Name: "policy-fixture", Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
-	s, err := auto.UpsertStackInlineSource(ctx, "broken", "policy-fixture", brokenProgram,
-		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
-	require.NoError(t, err)
+	s := fixtureStack(ctx, t, root, pluginDir, "policy-fixture", "broken", brokenProgram)
 	var out strings.Builder
-	_, err = s.Preview(ctx, optpreview.PolicyPacks(policyPack(t)), optpreview.ProgressStreams(&out))
+	_, err := s.Preview(ctx, optpreview.PolicyPacks(policyPack(t)), optpreview.ProgressStreams(&out))
 	require.Error(t, err, "mandatory violations fail the preview")
 	fired := true
 	for _, r := range rules.Rules {
@@ -420,13 +429,9 @@ func TestStandInRefusesWhatAWSRefuses(t *testing.T) {
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
 	for _, tc := range refusedPrograms {
-		e := setup(t, root, pluginDir, tc.name, []byte("config:\n  aws:region: eu-west-1\n"))
-		e.project = workspace.Project{Name: "contract-fixture", Runtime: workspace.NewProjectRuntimeInfo("go", nil)}
-		s, err := auto.UpsertStackInlineSource(ctx, tc.name, "contract-fixture", tc.program,
-			auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
-		require.NoError(t, err)
+		s := fixtureStack(ctx, t, root, pluginDir, "contract-fixture", tc.name, tc.program)
 		var out strings.Builder
-		_, err = s.Preview(ctx, optpreview.ProgressStreams(&out))
+		_, err := s.Preview(ctx, optpreview.ProgressStreams(&out))
 		require.Error(t, err, "%s: inputs AWS refuses fail the preview", tc.name)
 		assert.Contains(t, out.String(), tc.want, tc.name)
 	}
