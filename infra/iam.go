@@ -129,20 +129,26 @@ func ParseS3URL(url string) (S3Object, error) {
 	return S3Object{Bucket: m[1], Key: m[2]}, nil
 }
 
-// ModelExecutionPolicy allows a SageMaker model exactly what it needs: read its artifact, pull
-// its image, write its endpoint's logs and metrics, and — when its endpoint rolls back on
+// ArtifactReadPolicy lets a model's execution role read exactly one model artifact. It is a
+// policy of its own, named after the artifact (see newExecutionRole), so that a model change
+// grants the new artifact before the rollout and revokes the old one only when the run ends.
+func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Sid:      "ReadModelArtifact",
+		Effect:   "Allow",
+		Action:   []string{"s3:GetObject"},
+		Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
+	}}}
+}
+
+// ModelExecutionPolicy allows a SageMaker model what it needs besides its artifact
+// (ArtifactReadPolicy): pull its image, write its endpoint's logs and metrics, and — when its endpoint rolls back on
 // alarms (blue/green guardrails) — read exactly those alarms: "Ensure that your IAM execution
 // role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback
 // alarms you specify" (SageMaker guide, deployment-guardrails-configuration).
-func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, artifact S3Object, rollbackAlarms []string) PolicyDocument {
+func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, rollbackAlarms []string) PolicyDocument {
 	logGroup := "log-group:/aws/sagemaker/Endpoints/" + endpointName
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
-		{
-			Sid:      "ReadModelArtifact",
-			Effect:   "Allow",
-			Action:   []string{"s3:GetObject"},
-			Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
-		},
 		{
 			Sid:      "PullModelImage",
 			Effect:   "Allow",

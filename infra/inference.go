@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 
@@ -61,7 +63,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: image: %w", name, err)
 	}
-	role, rolePolicy, err := newExecutionRole(ctx, name, args, image, artifact, parent)
+	role, rolePolicies, err := newExecutionRole(ctx, name, args, image, artifact, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
 	}
@@ -75,7 +77,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 			Mode:         pulumi.String("SingleModel"),
 		},
 		Tags: args.Tags,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{rolePolicy}))
+	}, parent, pulumi.DependsOn(rolePolicies))
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: model: %w", name, err)
 	}
@@ -151,7 +153,13 @@ func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...p
 	return ParseImage(res.RegistryPath)
 }
 
-func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image ImageRef, artifact S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, *iam.RolePolicy, error) {
+// newExecutionRole creates the model's execution role, its policy, and the read grant of its
+// artifact as a policy of its own whose logical name is derived from the artifact URL (F4):
+// changing modelDataUrl creates the new grant before the new model (which waits for it) and
+// leaves the old one in place until Pulumi deletes it at the end of the run — after the
+// endpoint has moved to the new model — instead of narrowing the one policy to the new artifact
+// while the old fleet still runs (and may scale out or be replaced) on the old one.
+func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image ImageRef, artifact S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
 	trust, err := SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
 	if err != nil {
 		return nil, nil, err
@@ -170,18 +178,32 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 			rollbackAlarms = append(rollbackAlarms, EndpointAlarmName(args.EndpointName, kind))
 		}
 	}
-	doc, err := ModelExecutionPolicy(args.Platform, args.EndpointName, image, artifact, rollbackAlarms).JSON()
-	if err != nil {
-		return nil, nil, err
+	var policies []pulumi.Resource
+	for _, p := range []struct {
+		name string
+		doc  PolicyDocument
+	}{
+		{child(name, "role-policy"), ModelExecutionPolicy(args.Platform, args.EndpointName, image, rollbackAlarms)},
+		{ArtifactPolicyName(name, args.Config.ModelDataURL), ArtifactReadPolicy(args.Platform, artifact)},
+	} {
+		doc, err := p.doc.JSON()
+		if err != nil {
+			return nil, nil, err
+		}
+		policy, err := iam.NewRolePolicy(ctx, p.name, &iam.RolePolicyArgs{Role: role.ID(), Policy: pulumi.String(doc)}, parent)
+		if err != nil {
+			return nil, nil, err
+		}
+		policies = append(policies, policy)
 	}
-	policy, err := iam.NewRolePolicy(ctx, child(name, "role-policy"), &iam.RolePolicyArgs{
-		Role:   role.ID(),
-		Policy: pulumi.String(doc),
-	}, parent)
-	if err != nil {
-		return nil, nil, err
-	}
-	return role, policy, nil
+	return role, policies, nil
+}
+
+// ArtifactPolicyName is the logical name of a model's artifact grant: <model>-artifact-<first 8
+// hex of the URL's SHA-256>, one per artifact.
+func ArtifactPolicyName(component, modelDataURL string) string {
+	sum := sha256.Sum256([]byte(modelDataURL))
+	return child(component, "artifact-"+hex.EncodeToString(sum[:4]))
 }
 
 func productionVariant(cfg ModelConfig, modelName pulumi.StringOutput) sagemaker.EndpointConfigurationProductionVariantArgs {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -206,29 +207,58 @@ func TestRollbackAlarmsAreReadable(t *testing.T) {
 	assert.NotEmpty(t, run.Get(tEndpoint, "ratings-endpoint").Map("deploymentConfig"), "prod's ratings endpoint is guarded")
 }
 
-// Changing one model's artifact changes the registered inputs of that model alone.
+// Changing one model's artifact changes that model alone: its Model's inputs, and its artifact
+// grant, which is a new policy (named after the new artifact) rather than the old one narrowed.
 func TestChangingOneArtifactTouchesOnlyThatModel(t *testing.T) {
 	t.Parallel()
 	for _, stack := range stacks {
+		v1 := "s3://ml-rest-api-artifacts-" + stack + "/models/recommendations/v1/model.tar.gz"
+		v2 := "s3://ml-rest-api-artifacts-" + stack + "/models/recommendations/v2/model.tar.gz"
 		before := runStack(t, stack)
-		after := runStack(t, stack, withConfig(func(c map[string]any) {
-			obj(c, "models", "recommendations")["modelDataUrl"] = "s3://ml-rest-api-artifacts-" + stack + "/models/recommendations/v2/model.tar.gz"
-		}))
-		assert.Equal(t, []string{
-			"aws:iam/rolePolicy:RolePolicy::recommendations-role-policy",
-			"aws:sagemaker/model:Model::recommendations-model",
-		}, changedInputs(t, before, after), stack)
+		after := runStack(t, stack, withConfig(func(c map[string]any) { obj(c, "models", "recommendations")["modelDataUrl"] = v2 }))
+		oldGrant, newGrant := infra.ArtifactPolicyName("recommendations", v1), infra.ArtifactPolicyName("recommendations", v2)
+		require.NotEqual(t, oldGrant, newGrant)
+		assert.True(t, before.Has(tRolePolicy, oldGrant) && !before.Has(tRolePolicy, newGrant), stack)
+		assert.True(t, after.Has(tRolePolicy, newGrant) && !after.Has(tRolePolicy, oldGrant), stack)
+		assert.Equal(t, []string{"aws:sagemaker/model:Model::recommendations-model"},
+			changedInputs(t, before, after, tRolePolicy+"::"+oldGrant, tRolePolicy+"::"+newGrant), stack)
+	}
+}
+
+// F4: while a model change rolls out, the running fleet must still read its artifact. The grant
+// is a policy per artifact: the new one exists before the new model (which waits for it); the
+// old one is a removed resource, deleted at the end of the run, after the endpoint update.
+func TestArtifactGrantsArePerArtifact(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "prod")
+	for model, url := range map[string]string{
+		"ratings":        "s3://ml-rest-api-artifacts-prod/models/ratings/v1/model.tar.gz",
+		"ratings-canary": canaryURL,
+	} {
+		grant := run.Get(tRolePolicy, infra.ArtifactPolicyName(model, url))
+		var doc infra.PolicyDocument
+		require.NoError(t, json.Unmarshal([]byte(grant.Str("policy")), &doc))
+		require.Len(t, doc.Statement, 1)
+		assert.Equal(t, []string{"s3:GetObject"}, doc.Statement[0].Action)
+		assert.Equal(t, []string{"arn:aws:s3:::" + strings.TrimPrefix(url, "s3://")}, doc.Statement[0].Resource, model)
+		assert.Equal(t, run.Get(tRole, model+"-role").ID, grant.In("role"))
+		assert.True(t, run.Get(tModel, model+"-model").DependsOnRes(grant), "%s's model waits for its artifact grant", model)
+		policy := run.Get(tRolePolicy, model+"-role-policy").Str("policy")
+		assert.NotContains(t, policy, "s3:GetObject", "%s: the artifact is granted only by its own policy", model)
 	}
 }
 
 // changedInputs lists the (type::name) registrations whose inputs differ between two runs, and
-// fails if the runs registered different sets of resources.
-func changedInputs(t *testing.T, a, b *Run) []string {
+// fails if the runs registered different sets of resources (besides the keys in expected, which
+// one run may register and the other not).
+func changedInputs(t *testing.T, a, b *Run, expected ...string) []string {
 	t.Helper()
 	index := func(r *Run) map[string]*Res {
 		m := map[string]*Res{}
 		for _, x := range r.Resources() {
-			m[x.Type+"::"+x.Name] = x
+			if k := x.Type + "::" + x.Name; !slices.Contains(expected, k) {
+				m[k] = x
+			}
 		}
 		return m
 	}
