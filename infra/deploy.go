@@ -58,20 +58,20 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 			alarmActions = pulumi.Array{n.TopicArn}
 		}
 	}
-	var protect bool
+	var protect, protectLogs, retainLogs bool
 	var kmsKey string
 	if pr := cfg.Protection; pr != nil {
-		protect, kmsKey = pr.ProtectEndpoints, pr.KMSKeyArn
+		protect, protectLogs, retainLogs, kmsKey = pr.ProtectEndpoints, pr.ProtectLogGroups, pr.RetainLogGroups, pr.KMSKeyArn
 	}
 	endpointArgs := func(model, endpointName string, mc ModelConfig) *ModelEndpointArgs {
 		return &ModelEndpointArgs{
 			Model: model, EndpointName: endpointName, Config: mc, Platform: platform, Tags: cfg.tags(model),
-			Alarms: alarms, AlarmActions: alarmActions, KMSKeyArn: kmsKey,
+			Alarms: alarms, AlarmActions: alarmActions, KMSKeyArn: kmsKey, LogRetentionDays: cfg.API.LogRetentionDays,
 		}
 	}
 	for _, name := range sortedKeys(cfg.Models) {
 		args := endpointArgs(name, EndpointName(cfg.Project, cfg.Stack, name), cfg.Models[name])
-		args.Protect = protect
+		args.Protect, args.ProtectLogs, args.RetainLogs = protect, protectLogs, retainLogs
 		ep, err := NewModelEndpoint(ctx, name, args)
 		if err != nil {
 			return nil, err

@@ -147,7 +147,7 @@ func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 // role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback
 // alarms you specify" (SageMaker guide, deployment-guardrails-configuration).
 func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, rollbackAlarms []string) PolicyDocument {
-	logGroup := "log-group:/aws/sagemaker/Endpoints/" + endpointName
+	logGroup := "log-group:" + EndpointLogGroup(endpointName)
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{
 			Sid:      "PullModelImage",

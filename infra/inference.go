@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -27,9 +28,14 @@ type ModelEndpointArgs struct {
 	// Alarms creates the endpoint's alarms (nil: none); AlarmActions are notified.
 	Alarms       *AlarmsConfig
 	AlarmActions pulumi.ArrayInput
-	// Protect guards the endpoint against deletion; KMSKeyArn encrypts instance volumes.
+	// Protect guards the endpoint against deletion; KMSKeyArn encrypts instance volumes and the
+	// endpoint's log group.
 	Protect   bool
 	KMSKeyArn string
+	// LogRetentionDays is the endpoint log group's retention; ProtectLogs and RetainLogs guard
+	// it (never for a canary: rollback and promotion delete it).
+	LogRetentionDays        int
+	ProtectLogs, RetainLogs bool
 }
 
 // ModelEndpoint is a SageMaker model, its endpoint configuration and endpoint, its execution
@@ -111,7 +117,25 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 			endpointArgs.DeploymentConfig = guardrails(g, rollback)
 		}
 	}
-	endpoint, err := sagemaker.NewEndpoint(ctx, child(name, "endpoint"), endpointArgs, parent, pulumi.Protect(args.Protect))
+	// SageMaker writes the endpoint's container logs to /aws/sagemaker/Endpoints/<name> and,
+	// left to itself, creates that group with no retention: it would never expire and would
+	// outlive the endpoint (a canary's, after every rollback). Owning it, created before the
+	// endpoint, sets the retention and deletes it after the endpoint (F13).
+	logArgs := &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(EndpointLogGroup(args.EndpointName)),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		Tags:            args.Tags,
+	}
+	if args.KMSKeyArn != "" {
+		logArgs.KmsKeyId = pulumi.String(args.KMSKeyArn)
+	}
+	logs, err := cloudwatch.NewLogGroup(ctx, child(name, "logs"), logArgs, parent,
+		pulumi.Protect(args.ProtectLogs), pulumi.RetainOnDelete(args.RetainLogs))
+	if err != nil {
+		return nil, fmt.Errorf("model endpoint %s: log group: %w", name, err)
+	}
+	endpoint, err := sagemaker.NewEndpoint(ctx, child(name, "endpoint"), endpointArgs, parent, pulumi.Protect(args.Protect),
+		pulumi.DependsOn([]pulumi.Resource{logs}))
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint: %w", name, err)
 	}
@@ -264,6 +288,9 @@ const (
 	alarmLatency = "model-latency-p99"
 	alarmCPU     = "cpu"
 )
+
+// EndpointLogGroup is the log group SageMaker writes an endpoint's container logs to.
+func EndpointLogGroup(endpointName string) string { return "/aws/sagemaker/Endpoints/" + endpointName }
 
 // rollbackAlarmKinds are the endpoint alarms the blue/green guardrails roll back on (CPU only
 // notifies: load is no reason to return to the old model).

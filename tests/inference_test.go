@@ -182,6 +182,27 @@ func TestModelExecutionPoliciesGolden(t *testing.T) {
 	}
 }
 
+// F13: every endpoint's log group (the one SageMaker writes to) is owned, with the stack's
+// retention, created before the endpoint, and guarded like the API log groups except the
+// canary's, which rollback and promotion delete.
+func TestEndpointLogGroupsAreOwned(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		for _, ep := range run.All(tEndpoint) {
+			component := strings.TrimSuffix(ep.Name, "-endpoint")
+			lg := run.Get(tLogGroup, component+"-logs")
+			assert.Equal(t, "/aws/sagemaker/Endpoints/"+ep.Str("name"), lg.In("name"), ep.Name)
+			assert.Equal(t, float64(run.Config.API.LogRetentionDays), lg.In("retentionInDays"), ep.Name)
+			assert.True(t, ep.DependsOnRes(lg), "%s: the group exists before SageMaker writes to it", ep.Name)
+			canary := strings.HasSuffix(component, infra.CanarySuffix)
+			guarded := stack == "prod" && !canary
+			assert.Equal(t, guarded, lg.Protect, ep.Name)
+			assert.Equal(t, guarded, lg.RetainOnDelete, ep.Name)
+		}
+	}
+}
+
 // Auto-rollback needs cloudwatch:DescribeAlarms on the rollback alarms (SageMaker guardrails
 // guide): the guarded endpoints' roles read exactly their own two alarms; the others nothing.
 func TestRollbackAlarmsAreReadable(t *testing.T) {
