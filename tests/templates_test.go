@@ -487,4 +487,18 @@ func TestInferenceTypeAllowlistPerRoute(t *testing.T) {
 		assert.Equal(t, 400, ex[n].ClientStatus, n)
 		assertJSONEqual(t, `{"message":"inference_type must be one of deterministic"}`, ex[n].ClientBody, n)
 	}
+
+	// A route that does not serve deterministic: a request without inference_type gets the
+	// route's first allowed type (it was a 400, though README calls the parameter optional).
+	stochasticOnly := withConfig(func(c map[string]any) {
+		obj(c, "api", "routes", 1)["inferenceTypes"] = []any{"stochastic_plackett_luce", "stochastic_gumbel_softmax_trick"}
+	})
+	ex = runCalls(t, "dev", "recommended-movies", []call{
+		{name: "default", user: "U:1", modelStatus: 200, modelBody: recsModel},
+		{name: "deterministic", user: "U:1", query: q("inference_type", "deterministic"), modelStatus: 200, modelBody: `{"predictions":[]}`},
+	}, stochasticOnly)
+	assert.Equal(t, `{"instances":[{"user_id":"U:1","k":10,"inference_type":"stochastic_plackett_luce"}]}`+"\n", ex["default"].Payload)
+	assert.Equal(t, 200, ex["default"].ClientStatus)
+	assert.Contains(t, ex["default"].ClientBody, `"inference_type":"stochastic_plackett_luce"`)
+	assert.Equal(t, 400, ex["deterministic"].ClientStatus)
 }
