@@ -40,9 +40,6 @@ var (
 	reOrigin      = regexp.MustCompile(`^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$`)
 	reAPIKeyValue = regexp.MustCompile(`^[A-Za-z0-9]{20,128}$`)
 	reEmail       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	// A KMS key ARN: CloudWatch Logs' CreateLogGroup kmsKeyId must be "the ARN of the KMS key"
-	// (at most 256 characters), which SageMaker's KmsKeyId also accepts (^[a-zA-Z0-9:/_-]*$).
-	reKMSKeyArn = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$`)
 )
 
 // cacheClusterSizes are the sizes API Gateway offers, in GB.
@@ -399,7 +396,7 @@ func (c *StackConfig) validateOperations(p *problems) {
 			p.add(KeyWAF+".rateLimitPerIp", "must be between 100 and 2000000000 requests per 5 minutes (got %d)", w.RateLimitPerIP)
 		}
 	}
-	if pr := c.Protection; pr != nil && pr.KMSKeyArn != "" && !reKMSKeyArn.MatchString(pr.KMSKeyArn) {
+	if pr := c.Protection; pr != nil && pr.KMSKeyArn != "" && !awscontract.ValidKMSKeyARN(pr.KMSKeyArn) {
 		p.add(KeyProtection+".kmsKeyArn", "must be a KMS key ARN like arn:aws:kms:eu-west-1:123456789012:key/<uuid> (got %q)", pr.KMSKeyArn)
 	}
 }

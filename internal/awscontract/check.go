@@ -19,6 +19,9 @@ type Resource struct {
 	Outputs    map[string]any
 }
 
+// Key names a resource in findings: type::name.
+func (r Resource) Key() string { return r.Type + "::" + r.Name }
+
 // Finding is one input AWS would refuse, or one the contract cannot vouch for.
 type Finding struct {
 	Resource string // type::name
@@ -62,7 +65,7 @@ func CheckOne(ms *Models, r Resource, all []Resource) []Finding {
 			continue
 		}
 		for _, f := range rule.Check(env, r) {
-			f.Resource = r.Type + "::" + r.Name
+			f.Resource = r.Key()
 			f.Rule, f.Source = rule.ID, rule.Source
 			c.findings = append(c.findings, f)
 		}
@@ -83,20 +86,20 @@ type checker struct {
 }
 
 func (c *checker) add(path, rule, format string, args ...any) {
-	c.findings = append(c.findings, Finding{Resource: c.res.Type + "::" + c.res.Name, Path: path, Rule: rule, Message: fmt.Sprintf(format, args...), Source: "aws-sdk-go " + SDKVersion + " models/apis/" + c.svc.Service + "/" + c.svc.APIVersion + "/api-2.json"})
+	c.findings = append(c.findings, Finding{Resource: c.res.Key(), Path: path, Rule: rule, Message: fmt.Sprintf(format, args...), Source: "aws-sdk-go " + SDKVersion + " models/apis/" + c.svc.Service + "/" + c.svc.APIVersion + "/api-2.json"})
 }
 
 func (c *checker) resource(r Resource) {
 	c.res = r
 	mp, ok := Mappings[r.Type]
 	if !ok {
-		c.findings = append(c.findings, Finding{Resource: r.Type + "::" + r.Name, Path: "", Rule: "mapping",
+		c.findings = append(c.findings, Finding{Resource: r.Key(), Rule: "mapping",
 			Message: "no contract mapping for this resource type; add one to internal/awscontract/mapping.go"})
 		return
 	}
 	svc, ok := c.models.Service(mp.Service)
 	if !ok {
-		c.findings = append(c.findings, Finding{Resource: r.Type + "::" + r.Name, Rule: "mapping", Message: "model " + mp.Service + " is not loaded"})
+		c.findings = append(c.findings, Finding{Resource: r.Key(), Rule: "mapping", Message: "model " + mp.Service + " is not loaded"})
 		return
 	}
 	c.svc = svc

@@ -58,13 +58,6 @@ func same(names ...string) map[string]Field {
 	return out
 }
 
-func with(base map[string]Field, extra map[string]Field) map[string]Field {
-	for k, v := range extra {
-		base[k] = v
-	}
-	return base
-}
-
 var autoName = Fill{Why: "auto-named by Pulumi when no name is set", AutoName: true}
 
 // Tag converters: pulumi-aws takes tags as a map; most APIs take a list of {Key, Value}.

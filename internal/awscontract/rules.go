@@ -536,12 +536,17 @@ var arnInputs = map[string][]string{
 	tEndpointConfig: {"kmsKeyArn"},
 }
 
+// A KMS key ARN: CloudWatch Logs' CreateLogGroup kmsKeyId must be "the ARN of the KMS key" (at
+// most 256 characters), which SageMaker's KmsKeyId also accepts (^[a-zA-Z0-9:/_-]*$).
 var reKMSKey = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}$`)
+
+// ValidKMSKeyARN reports whether s is a KMS key ARN (not an alias) both services accept.
+func ValidKMSKeyARN(s string) bool { return reKMSKey.MatchString(s) }
 
 func arnFormats(_ *Env, r Resource) []Finding {
 	var out []Finding
 	check := func(path, s string) {
-		if s == "" || s == Unknown || ValidARN(s) || reKMSKey.MatchString(s) {
+		if s == "" || s == Unknown || ValidARN(s) || ValidKMSKeyARN(s) {
 			return
 		}
 		out = append(out, finding(path, "%q is not an ARN of its service's documented format", s))
@@ -663,8 +668,8 @@ func serverless(_ *Env, r Resource) []Finding {
 
 // ---- WAF ----
 
-// reCapturingGroup finds "(" that opens a capturing group: not escaped, not "(?", not inside
-// a character class (handled by the scanner below).
+// capturingGroups returns the offsets of every "(" that opens a capturing group (not escaped,
+// not "(?", not inside a character class) and of every backreference.
 func capturingGroups(re string) []int {
 	var out []int
 	inClass := false
