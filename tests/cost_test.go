@@ -6,7 +6,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,8 +24,7 @@ const (
 func costResources(r *Run) []cost.Resource {
 	var out []cost.Resource
 	for _, x := range r.Resources() {
-		in, _ := mockaws.Plain(resource.NewObjectProperty(x.Inputs)).(map[string]any)
-		out = append(out, cost.Resource{Type: x.Type, Name: x.Name, Inputs: in, Outputs: map[string]any{"name": x.Out("name")}})
+		out = append(out, cost.Resource{Type: x.Type, Name: x.Name, Inputs: mockaws.PlainMap(x.Inputs), Outputs: map[string]any{"name": x.Out("name")}})
 	}
 	return out
 }

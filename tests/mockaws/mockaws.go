@@ -89,6 +89,12 @@ func Plain(v resource.PropertyValue) any {
 	return v.V
 }
 
+// PlainMap is Plain of a whole property map: an object of plain Go values (empty for none).
+func PlainMap(m resource.PropertyMap) map[string]any {
+	out, _ := Plain(resource.NewObjectProperty(m)).(map[string]any)
+	return out
+}
+
 // Monitor is the recording mock resource monitor.
 type Monitor struct {
 	region string
@@ -131,7 +137,7 @@ func (m *Monitor) Calls(token string) []map[string]any {
 	var out []map[string]any
 	for _, c := range m.calls {
 		if c.Token == token {
-			out = append(out, Plain(resource.NewObjectProperty(c.Args)).(map[string]any))
+			out = append(out, PlainMap(c.Args))
 		}
 	}
 	return out
@@ -336,9 +342,7 @@ func Contract(list []*Res) []awscontract.Resource {
 		if !r.Custom {
 			continue
 		}
-		in, _ := Plain(resource.NewObjectProperty(r.Inputs)).(map[string]any)
-		st, _ := Plain(resource.NewObjectProperty(r.State)).(map[string]any)
-		out = append(out, awscontract.Resource{Type: r.Type, Name: r.Name, Inputs: in, Outputs: st})
+		out = append(out, awscontract.Resource{Type: r.Type, Name: r.Name, Inputs: PlainMap(r.Inputs), Outputs: PlainMap(r.State)})
 	}
 	return out
 }

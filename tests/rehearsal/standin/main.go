@@ -55,10 +55,10 @@ func (p *standIn) remember(urn resource.URN, inputs, outputs resource.PropertyMa
 	r := p.seen[string(urn)]
 	r.Type, r.Name = string(urn.Type()), urn.Name()
 	if inputs != nil {
-		r.Inputs, _ = mockaws.Plain(resource.NewObjectProperty(inputs)).(map[string]any)
+		r.Inputs = mockaws.PlainMap(inputs)
 	}
 	if outputs != nil {
-		r.Outputs, _ = mockaws.Plain(resource.NewObjectProperty(outputs)).(map[string]any)
+		r.Outputs = mockaws.PlainMap(outputs)
 	}
 	p.seen[string(urn)] = r
 	all := make([]awscontract.Resource, 0, len(p.seen))
