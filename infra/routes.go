@@ -42,6 +42,8 @@ type Route struct {
 	CacheKeyParameters []string
 	// InferenceTypes is the allowlist of a recommendations route (a stage variable).
 	InferenceTypes []string
+	// Parameters are the route kind's request parameters (RequestParameters derives from them).
+	Parameters []Parameter
 }
 
 // IntegrationResponse maps SageMaker's status (SelectionPattern, "" = default) to a method
@@ -100,49 +102,107 @@ const (
 	StageVarCORSOrigins = "corsOrigins"
 )
 
+// Parameter is one request parameter of a route kind: where API Gateway finds it, whether its
+// validator requires it, and (for the client document) what the templates accept.
+type Parameter struct {
+	Name     string
+	In       string // path, query or header (OpenAPI's locations)
+	Required bool
+	// Pattern is the whole value the templates accept (Java regex, as they match it); Enum
+	// lists the accepted values instead when the stack fixes them.
+	Pattern     string
+	MaxLength   int
+	Description string
+}
+
+// requestParameter is the method request parameter API Gateway names for p.
+func (p Parameter) requestParameter() string {
+	loc := map[string]string{"path": "path", "query": "querystring", "header": "header"}[p.In]
+	return "method.request." + loc + "." + p.Name
+}
+
+// routeKind is everything a route kind fixes: its method and path shape, the parameters and
+// content type, its templates and the status a rejected (4XX) model answer becomes.
+type routeKind struct {
+	method       string
+	userPath     bool // the path ends in /{user_id}
+	contentType  string
+	parameters   []Parameter
+	request      string
+	response     string
+	rejected     string
+	rejectStatus string
+}
+
+// The patterns are the templates' own checks (templates/*.request.vtl), so the client document
+// promises exactly what the API accepts.
+const (
+	numericID = `(0|[1-9][0-9]{0,8})`
+)
+
+// routeKinds is the one table of route kinds.
+var routeKinds = map[string]routeKind{
+	RouteRatings: {
+		method: "GET", userPath: true, contentType: "application/json",
+		parameters: []Parameter{
+			{Name: "user_id", In: "path", Required: true, Pattern: "^" + numericID + "$", Description: "the user: a numeric id, at most 9 digits, no leading zeros"},
+			{Name: "items", In: "query", Required: true, Pattern: "^" + numericID + "(," + numericID + ")*$", MaxLength: 5000,
+				Description: "the items to rate, in order: 1 to maxItems comma-separated numeric ids"},
+		},
+		request: templates.RatingsRequest, response: templates.RatingsResponse, rejected: templates.RatingsResponse, rejectStatus: "502",
+	},
+	RouteRecommendations: {
+		method: "GET", userPath: true, contentType: "application/json",
+		parameters: []Parameter{
+			{Name: "user_id", In: "path", Required: true, Pattern: `^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$`, Description: "the user: 1-64 letters, digits or : _ . -, starting with a letter or digit"},
+			{Name: "k", In: "query", Pattern: `^[1-9][0-9]{0,3}$`, Description: "how many movies: 1 to maxK, no leading zeros; absent: 10"},
+			{Name: "inference_type", In: "query", Description: "how the model ranks; absent: the route's first allowed type"},
+		},
+		request: templates.RecommendationsRequest, response: templates.RecommendationsResponse, rejected: templates.RecommendationsResponse, rejectStatus: "502",
+	},
+	// CSV routes report a model 4XX as the client's fault (400): the rows are the client's.
+	RouteCSV: {
+		method: "POST", contentType: "text/csv",
+		parameters: []Parameter{{Name: "Content-Type", In: "header", Required: true, Description: "text/csv"}},
+		request:    templates.CSVRequest, response: templates.CSVResponse, rejected: templates.CSVRejected, rejectStatus: "400",
+	},
+}
+
 // Routes builds the route specifications of a stack, with templates read from tmpl
 // (templates.Files in a real run).
 func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
 	var out []Route
 	for _, rc := range cfg.API.Routes {
+		kind, ok := routeKinds[rc.Kind]
+		if !ok {
+			return nil, fmt.Errorf("route %s: unknown kind %q", rc.Path, rc.Kind)
+		}
 		r := Route{
 			Path:           rc.Path,
 			Kind:           rc.Kind,
 			Model:          rc.Model,
+			HTTPMethod:     kind.method,
+			ResourcePath:   "/" + rc.Path,
+			ContentType:    kind.contentType,
 			IntegrationURI: fmt.Sprintf("arn:%s:apigateway:%s:runtime.sagemaker:path/endpoints/${stageVariables.%s}/invocations", p.Partition, p.Region, StageVariableEndpoint(rc.Model)),
 			TimeoutMs:      cfg.API.IntegrationTimeoutMs,
+			Parameters:     slices.Clone(kind.parameters),
+			InferenceTypes: rc.InferenceTypes,
 		}
-		var request, response, rejected string
-		switch rc.Kind {
-		case RouteRatings:
-			r.HTTPMethod, r.ResourcePath, r.ContentType = "GET", "/"+rc.Path+"/{user_id}", "application/json"
-			r.RequestParameters = map[string]bool{"method.request.path.user_id": true, "method.request.querystring.items": true}
-			request, response, rejected = templates.RatingsRequest, templates.RatingsResponse, templates.RatingsResponse
-		case RouteRecommendations:
-			r.HTTPMethod, r.ResourcePath, r.ContentType = "GET", "/"+rc.Path+"/{user_id}", "application/json"
-			r.RequestParameters = map[string]bool{"method.request.path.user_id": true, "method.request.querystring.k": false, "method.request.querystring.inference_type": false}
-			r.InferenceTypes = rc.InferenceTypes
-			request, response, rejected = templates.RecommendationsRequest, templates.RecommendationsResponse, templates.RecommendationsResponse
-		case RouteCSV:
-			r.HTTPMethod, r.ResourcePath, r.ContentType = "POST", "/"+rc.Path, "text/csv"
-			r.RequestParameters = map[string]bool{"method.request.header.Content-Type": true}
-			request, response, rejected = templates.CSVRequest, templates.CSVResponse, templates.CSVRejected
-		default:
-			return nil, fmt.Errorf("route %s: unknown kind %q", rc.Path, rc.Kind)
+		if kind.userPath {
+			r.ResourcePath += "/{user_id}"
 		}
-		// GET routes answer a model 4XX through the route's response template, which turns
-		// invalid input into a 400 and anything else into a 502; CSV routes report a 400.
-		rejectedStatus := "502"
-		if rc.Kind == RouteCSV {
-			rejectedStatus = "400"
+		r.RequestParameters = map[string]bool{}
+		for _, prm := range r.Parameters {
+			r.RequestParameters[prm.requestParameter()] = prm.Required
 		}
 		var err error
-		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, request); err != nil {
+		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.request); err != nil {
 			return nil, err
 		}
 		for _, ir := range []IntegrationResponse{
-			{StatusCode: "200", SelectionPattern: "", TemplateName: response},
-			{StatusCode: rejectedStatus, SelectionPattern: `4\d{2}`, TemplateName: rejected},
+			{StatusCode: "200", SelectionPattern: "", TemplateName: kind.response},
+			{StatusCode: kind.rejectStatus, SelectionPattern: `4\d{2}`, TemplateName: kind.rejected},
 			{StatusCode: "503", SelectionPattern: `5\d{2}`, TemplateName: templates.ModelUnavailable},
 		} {
 			if _, ir.Template, err = named(tmpl, ir.TemplateName); err != nil {

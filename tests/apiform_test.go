@@ -15,8 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
@@ -197,5 +199,26 @@ func TestAPIDefinitionForm(t *testing.T) {
 	for _, stack := range stacks {
 		run := runStack(t, stack)
 		golden(t, stack+"/api-definition.json", formJSON(t, formFromResources(t, run)))
+	}
+}
+
+// The document, read as API Gateway imports it, defines exactly what the per-route resources
+// defined (the golden), route by route.
+func TestTheDocumentDefinesWhatTheResourcesDid(t *testing.T) {
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		routes, err := infra.Routes(run.Config, infra.Platform{Partition: "aws", Region: "eu-west-1", AccountID: mockAccount}, templates.Files)
+		require.NoError(t, err)
+		doc, err := infra.APIDocument(run.Config, routes, templates.Files, run.Get(tRole, "api-role").Out("arn").(string))
+		require.NoError(t, err)
+		imported, err := awscontract.Import(doc)
+		require.NoError(t, err)
+		old, fromDoc := formFromResources(t, run), formFromImport(t, imported)
+		for key, m := range old.Methods {
+			require.Contains(t, fromDoc.Methods, key)
+			assert.Equal(t, string(formJSON(t, apiForm{Methods: map[string]*methodForm{key: m}})),
+				string(formJSON(t, apiForm{Methods: map[string]*methodForm{key: fromDoc.Methods[key]}})), "%s %s", stack, key)
+		}
+		assert.Equal(t, string(formJSON(t, old)), string(formJSON(t, fromDoc)), stack)
 	}
 }

@@ -1,0 +1,232 @@
+package infra
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/templates"
+)
+
+// The REST API is one OpenAPI 3.0 document in RestApi.body, imported by PutRestApi in mode
+// overwrite: a route, a CORS preflight or a response removed from the document is removed from
+// the API before the Deployment snapshots it (pulumi/pulumi-aws#3289, aws/aws-cdk#14660; F3 in
+// the lifecycle analysis). awscontract.Import reads a document the way API Gateway imports it;
+// the tests compare that with what the per-route resources used to set.
+
+// OpenAPIVersion is the document's OpenAPI version (API Gateway imports 3.0.x).
+const OpenAPIVersion = "3.0.1"
+
+// apiKeyScheme names the API key security scheme: the x-api-key header (API Gateway's
+// x-amazon-apigateway-api-key-source HEADER).
+const apiKeyScheme = "api_key"
+
+// emptyModel is API Gateway's default response model (a JSON object, not validated).
+const emptyModel = "Empty"
+
+// APIDescription is the REST API's description (the document's info.description too, so the
+// import never changes it).
+func APIDescription(cfg *StackConfig) string {
+	return cfg.Project + " (" + cfg.Stack + "): SageMaker models behind mapping templates"
+}
+
+// APIDocument is the REST API as an OpenAPI 3.0 document with API Gateway's extensions: one
+// operation per route (an AWS integration with SageMaker's runtime, the route's templates,
+// parameters, validator and API key), a MOCK preflight per route when CORS is on, the gateway
+// responses and the request validator. tmpl holds the templates (templates.Files); roleArn is the integration role. The JSON is
+// deterministic (keys sorted, no HTML escaping), so its hash is the deployment trigger.
+func APIDocument(cfg *StackConfig, routes []Route, tmpl fs.FS, roleArn string) (string, error) {
+	preflightRequest, err := templates.Read(tmpl, templates.PreflightRequest)
+	if err != nil {
+		return "", err
+	}
+	preflightResponse, err := templates.Read(tmpl, templates.PreflightResponse)
+	if err != nil {
+		return "", err
+	}
+	cors := corsResponseParameters(cfg.API.CORS)
+	paths := map[string]any{}
+	for _, r := range routes {
+		item := map[string]any{strings.ToLower(r.HTTPMethod): routeOperation(r, roleArn, cors)}
+		if cfg.API.CORS != nil {
+			item["options"] = preflightOperation(r, cors, preflightRequest, preflightResponse)
+		}
+		paths[r.ResourcePath] = item
+	}
+	doc := map[string]any{
+		"openapi": OpenAPIVersion,
+		"info": map[string]any{
+			"title":       APIName(cfg.Project, cfg.Stack),
+			"description": APIDescription(cfg),
+			"version":     cfg.Stack,
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{apiKeyScheme: map[string]any{"type": "apiKey", "name": "x-api-key", "in": "header"}},
+			"schemas":         map[string]any{emptyModel: map[string]any{"type": "object", "title": "Empty Schema"}},
+		},
+		"x-amazon-apigateway-api-key-source": "HEADER",
+		"x-amazon-apigateway-request-validators": map[string]any{
+			validatorName: map[string]any{"validateRequestParameters": true, "validateRequestBody": false},
+		},
+		"x-amazon-apigateway-gateway-responses": gatewayResponsesExtension(cfg.API.CORS),
+	}
+	return marshalDocument(doc)
+}
+
+// marshalDocument writes compact JSON with sorted keys and without HTML escaping (templates
+// keep their < > & as written).
+func marshalDocument(doc any) (string, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+// DocumentHash is the deployment trigger: any change to the document redeploys.
+func DocumentHash(doc string) string {
+	sum := sha256.Sum256([]byte(doc))
+	return hex.EncodeToString(sum[:])
+}
+
+func routeOperation(r Route, roleArn string, cors map[string]string) map[string]any {
+	var params []any
+	for _, p := range r.Parameters {
+		params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "schema": map[string]any{"type": "string"}})
+	}
+	integration := map[string]any{
+		"type":                "aws",
+		"httpMethod":          "POST",
+		"uri":                 r.IntegrationURI,
+		"credentials":         roleArn,
+		"passthroughBehavior": "never",
+		"requestParameters": map[string]any{
+			"integration.request.header.Content-Type": "'" + r.ContentType + "'",
+			"integration.request.header.Accept":       "'application/json'",
+		},
+		"requestTemplates": map[string]any{r.ContentType: r.RequestTemplate},
+		"timeoutInMillis":  r.TimeoutMs,
+		"responses":        integrationResponses(r, cors),
+	}
+	if r.Cached() {
+		integration["cacheKeyParameters"] = r.CacheKeyParameters
+		integration["cacheNamespace"] = r.Path
+	}
+	return map[string]any{
+		"parameters":                           params,
+		"security":                             []any{map[string]any{apiKeyScheme: []any{}}},
+		"x-amazon-apigateway-request-validator": validatorName,
+		"responses":                            methodResponses(r.MethodStatusCodes(), cors),
+		"x-amazon-apigateway-integration":      integration,
+	}
+}
+
+// integrationResponses are keyed by selection pattern ("default" for none).
+func integrationResponses(r Route, cors map[string]string) map[string]any {
+	out := map[string]any{}
+	for _, ir := range r.IntegrationResponses {
+		key := ir.SelectionPattern
+		if key == "" {
+			key = "default"
+		}
+		resp := map[string]any{
+			"statusCode":        ir.StatusCode,
+			"responseTemplates": map[string]any{"application/json": ir.Template},
+		}
+		if len(cors) > 0 {
+			resp["responseParameters"] = cors
+		}
+		out[key] = resp
+	}
+	return out
+}
+
+// methodResponses declares each status with the Empty model and the headers the integration
+// responses (or, for Access-Control-Allow-Origin, the templates) may set.
+func methodResponses(codes []string, headers map[string]string) map[string]any {
+	out := map[string]any{}
+	for _, code := range codes {
+		resp := map[string]any{
+			"description": code + " response",
+			"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + emptyModel}}},
+		}
+		if headers != nil {
+			declared := map[string]any{"Access-Control-Allow-Origin": map[string]any{"schema": map[string]any{"type": "string"}}}
+			for k := range headers {
+				declared[strings.TrimPrefix(k, "method.response.header.")] = map[string]any{"schema": map[string]any{"type": "string"}}
+			}
+			resp["headers"] = declared
+		}
+		out[code] = resp
+	}
+	return out
+}
+
+// preflightOperation answers OPTIONS with a MOCK integration (no API key).
+func preflightOperation(r Route, cors map[string]string, request, response string) map[string]any {
+	params := map[string]string{}
+	for k, v := range cors {
+		params[k] = v
+	}
+	params["method.response.header.Access-Control-Allow-Methods"] = "'" + r.HTTPMethod + ",OPTIONS'"
+	params["method.response.header.Access-Control-Allow-Headers"] = "'" + corsAllowHeaders + "'"
+	params["method.response.header.Access-Control-Max-Age"] = "'" + corsMaxAge + "'"
+	return map[string]any{
+		"responses": methodResponses([]string{"200"}, params),
+		"x-amazon-apigateway-integration": map[string]any{
+			"type":                "mock",
+			"passthroughBehavior": "never",
+			"requestTemplates":    map[string]any{"application/json": request},
+			"responses": map[string]any{"default": map[string]any{
+				"statusCode":         "200",
+				"responseParameters": params,
+				"responseTemplates":  map[string]any{"application/json": response},
+			}},
+		},
+	}
+}
+
+// corsResponseParameters are the static CORS headers of every response. With "*" the origin
+// is a static header; with a list, the response templates echo an allowed Origin.
+func corsResponseParameters(c *CORSConfig) map[string]string {
+	if c == nil {
+		return nil
+	}
+	if c.AnyOrigin() {
+		return map[string]string{"method.response.header.Access-Control-Allow-Origin": "'*'"}
+	}
+	return map[string]string{"method.response.header.Vary": "'Origin'"}
+}
+
+// gatewayResponsesExtension replaces API Gateway's own error bodies with fixed JSON.
+func gatewayResponsesExtension(c *CORSConfig) map[string]any {
+	var headers map[string]any
+	if c != nil {
+		if c.AnyOrigin() {
+			headers = map[string]any{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}
+		} else {
+			headers = map[string]any{
+				"gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin",
+				"gatewayresponse.header.Vary":                        "'Origin'",
+			}
+		}
+	}
+	out := map[string]any{}
+	for _, g := range GatewayResponses() {
+		resp := map[string]any{"responseTemplates": map[string]any{"application/json": g.Body}}
+		if g.StatusCode != "" {
+			resp["statusCode"] = g.StatusCode
+		}
+		if headers != nil {
+			resp["responseParameters"] = headers
+		}
+		out[g.Type] = resp
+	}
+	return out
+}
