@@ -5,9 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -119,11 +123,11 @@ func routeOperation(r Route, roleArn string, cors map[string]string) map[string]
 		integration["cacheNamespace"] = r.Path
 	}
 	return map[string]any{
-		"parameters":                           params,
-		"security":                             []any{map[string]any{apiKeyScheme: []any{}}},
+		"parameters":                            params,
+		"security":                              []any{map[string]any{apiKeyScheme: []any{}}},
 		"x-amazon-apigateway-request-validator": validatorName,
-		"responses":                            methodResponses(r.MethodStatusCodes(), cors),
-		"x-amazon-apigateway-integration":      integration,
+		"responses":                             methodResponses(r.MethodStatusCodes(), cors),
+		"x-amazon-apigateway-integration":       integration,
 	}
 }
 
@@ -229,4 +233,66 @@ func gatewayResponsesExtension(c *CORSConfig) map[string]any {
 		out[g.Type] = resp
 	}
 	return out
+}
+
+// DeployedOperation is one operation as a document deploys it (read through
+// awscontract.Import): the request template of the content type the route sends and the
+// integration responses. The template tests and the preview command render these, not the
+// files, so they render what is deployed.
+type DeployedOperation struct {
+	RequestTemplate string
+	Responses       []IntegrationResponse
+}
+
+// ReadOperation finds the route's operation in a document.
+func ReadOperation(doc string, r Route) (DeployedOperation, error) {
+	imported, err := awscontract.Import(doc)
+	if err != nil {
+		return DeployedOperation{}, err
+	}
+	var op DeployedOperation
+	found := false
+	for _, x := range imported {
+		if x.Inputs["httpMethod"] != r.HTTPMethod || x.Inputs["resourceId"] != r.ResourcePath {
+			continue
+		}
+		switch x.Type {
+		case "aws:apigateway/integration:Integration":
+			found = true
+			tmpls, _ := x.Inputs["requestTemplates"].(map[string]any)
+			op.RequestTemplate, _ = tmpls[r.ContentType].(string)
+		case "aws:apigateway/integrationResponse:IntegrationResponse":
+			ir := IntegrationResponse{StatusCode: x.Inputs["statusCode"].(string)}
+			ir.SelectionPattern, _ = x.Inputs["selectionPattern"].(string)
+			tmpls, _ := x.Inputs["responseTemplates"].(map[string]any)
+			ir.Template, _ = tmpls["application/json"].(string)
+			for _, want := range r.IntegrationResponses { // the file it came from, as a label
+				if want.SelectionPattern == ir.SelectionPattern {
+					ir.TemplateName = want.TemplateName
+				}
+			}
+			op.Responses = append(op.Responses, ir)
+		}
+	}
+	if !found {
+		return op, fmt.Errorf("the document has no %s %s", r.HTTPMethod, r.ResourcePath)
+	}
+	return op, nil
+}
+
+// Select picks the integration response API Gateway uses for SageMaker's status: a selection
+// pattern must match the whole status code (Java regex, as the AWS examples assume); otherwise
+// the default response (no pattern) applies.
+func (o DeployedOperation) Select(status int) IntegrationResponse {
+	var def IntegrationResponse
+	for _, ir := range o.Responses {
+		if ir.SelectionPattern == "" {
+			def = ir
+			continue
+		}
+		if regexp.MustCompile(`^(?:` + ir.SelectionPattern + `)$`).MatchString(strconv.Itoa(status)) {
+			return ir
+		}
+	}
+	return def
 }

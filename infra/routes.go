@@ -1,15 +1,10 @@
 package infra
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -63,23 +58,6 @@ func (r Route) MethodStatusCodes() []string {
 		seen[ir.StatusCode] = true
 	}
 	return sortedKeys(seen)
-}
-
-// SelectIntegrationResponse picks the integration response API Gateway uses for SageMaker's
-// status: a selection pattern must match the whole status code (Java regex, as the AWS
-// examples assume); otherwise the default response (no pattern) applies.
-func (r Route) SelectIntegrationResponse(status int) IntegrationResponse {
-	var def IntegrationResponse
-	for _, ir := range r.IntegrationResponses {
-		if ir.SelectionPattern == "" {
-			def = ir
-			continue
-		}
-		if regexp.MustCompile(`^(?:` + ir.SelectionPattern + `)$`).MatchString(strconv.Itoa(status)) {
-			return ir
-		}
-	}
-	return def
 }
 
 // MethodSettingsPath is the route's key in the stage's method settings: the resource path with
@@ -306,32 +284,3 @@ const (
 	corsAllowHeaders = "Content-Type,X-Api-Key"
 	corsMaxAge       = "600"
 )
-
-// apiShape is everything that shapes a deployment; its hash is the Deployment trigger.
-type apiShape struct {
-	EndpointType     string
-	APIKeySource     string
-	Validator        string
-	Routes           []Route
-	GatewayResponses []GatewayResponse
-	CORS             []string
-}
-
-// DeploymentTrigger hashes everything that shapes the API (templates, URIs, methods,
-// parameters, validators, responses, CORS), so any change redeploys.
-func DeploymentTrigger(cfg *StackConfig, routes []Route) (string, error) {
-	shape := apiShape{
-		EndpointType: "REGIONAL", APIKeySource: "HEADER", Validator: validatorName,
-		Routes: routes, GatewayResponses: GatewayResponses(),
-	}
-	if cfg.API.CORS != nil {
-		shape.CORS = append([]string(nil), cfg.API.CORS.AllowedOrigins...)
-		sort.Strings(shape.CORS)
-	}
-	b, err := json.Marshal(shape)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}

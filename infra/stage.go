@@ -11,11 +11,11 @@ import (
 )
 
 type stageArgs struct {
-	cfg          *StackConfig
-	platform     Platform
-	api          *apigateway.RestApi
-	routes       []Route
-	apiResources []pulumi.Resource
+	cfg      *StackConfig
+	platform Platform
+	api      *apigateway.RestApi
+	body     pulumi.StringOutput // the API's OpenAPI document
+	routes   []Route
 	// invokePolicies let API Gateway invoke the endpoints; the stage waits for them.
 	invokePolicies []pulumi.Resource
 	endpoints      map[string]*ModelEndpoint
@@ -59,16 +59,17 @@ type stageResources struct {
 // groups, the stage (with the model canary when configured) and its method settings.
 func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*stageResources, error) {
 	cfg := a.cfg
-	trigger, err := DeploymentTrigger(cfg, a.routes)
-	if err != nil {
-		return nil, fmt.Errorf("deployment trigger: %w", err)
-	}
+	// The document's hash is the trigger: any change to the API redeploys, and the deployment
+	// (which depends on the RestApi) is created after PutRestApi has applied the document.
 	// Never Deployment.StageName (deprecated; it recreates the stage): the Stage resource owns it.
+	trigger := a.body.ApplyT(DocumentHash).(pulumi.StringOutput)
 	deployment, err := apigateway.NewDeployment(ctx, child(name, "deployment"), &apigateway.DeploymentArgs{
-		RestApi:     a.api.ID(),
-		Description: pulumi.Sprintf("%s %s, shape %s", cfg.Project, cfg.Stack, trigger[:12]),
-		Triggers:    pulumi.StringMap{"shape": pulumi.String(trigger)},
-	}, parent, pulumi.DependsOn(a.apiResources))
+		RestApi: a.api.ID(),
+		Description: trigger.ApplyT(func(h string) string {
+			return fmt.Sprintf("%s %s, document %s", cfg.Project, cfg.Stack, h[:12])
+		}).(pulumi.StringOutput),
+		Triggers: pulumi.StringMap{"document": trigger},
+	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("deployment: %w", err)
 	}

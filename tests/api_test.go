@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -60,6 +61,8 @@ var wantRoutes = []struct {
 
 var wantTimeout = map[string]float64{"dev": 10000, "prod": 5000}
 
+// The REST API is one document; every route's method, integration and responses are in it, as
+// API Gateway imports them (awscontract.Import).
 func TestRoutesAndIntegrations(t *testing.T) {
 	t.Parallel()
 	for _, stack := range stacks {
@@ -70,57 +73,65 @@ func TestRoutesAndIntegrations(t *testing.T) {
 			assert.Equal(t, map[string]any{"types": "REGIONAL"}, api.In("endpointConfiguration"))
 			assert.Equal(t, "HEADER", api.In("apiKeySource"))
 			assert.Equal(t, "ml-rest-api-"+stack, api.In("name"))
-			validator := run.Get(tValidator, "api-validator")
-			assert.Equal(t, true, validator.In("validateRequestParameters"))
+			assert.Equal(t, "overwrite", api.In("putRestApiMode"), "what the document no longer has is removed")
+			assert.Equal(t, true, api.In("failOnWarnings"), "an import warning fails the update instead of being ignored")
+			doc := importAPI(t, run)
+			assert.Equal(t, map[string]any{"restApi": "(this api)", "name": "params", "validateRequestParameters": true, "validateRequestBody": false},
+				doc.get(tValidator, "params"))
 			role := run.Get(tRole, "api-role")
+			var resources []string
+			for _, r := range doc.all(tResource) {
+				resources = append(resources, r.Name)
+			}
+			var want []string
 
 			for _, w := range wantRoutes {
-				prefix := "api-route-" + w.path
-				top := run.Get(tResource, prefix)
-				assert.Equal(t, api.Out("rootResourceId"), top.In("parentId"))
-				assert.Equal(t, w.path, top.In("pathPart"))
-				res := top
+				want = append(want, "/"+w.path)
+				top := doc.get(tResource, "/"+w.path)
+				assert.Equal(t, "/", top["parentId"])
+				assert.Equal(t, w.path, top["pathPart"])
 				if w.method == "GET" {
-					res = run.Get(tResource, prefix+"_user")
-					assert.Equal(t, top.ID, res.In("parentId"))
-					assert.Equal(t, "{user_id}", res.In("pathPart"))
+					want = append(want, w.resourcePath)
+					res := doc.get(tResource, w.resourcePath)
+					assert.Equal(t, "/"+w.path, res["parentId"])
+					assert.Equal(t, "{user_id}", res["pathPart"])
 				}
-				m := run.Get(tMethod, prefix+"_"+strings.ToLower(w.method))
-				assert.Equal(t, res.ID, m.In("resourceId"))
-				assert.Equal(t, w.method, m.In("httpMethod"))
-				assert.Equal(t, "NONE", m.In("authorization"))
-				assert.Equal(t, true, m.In("apiKeyRequired"))
-				assert.Equal(t, w.params, m.In("requestParameters"))
-				assert.Equal(t, validator.ID, m.In("requestValidatorId"))
+				op := w.method + " " + w.resourcePath
+				m := doc.get(tMethod, op)
+				assert.Equal(t, "NONE", m["authorization"])
+				assert.Equal(t, true, m["apiKeyRequired"])
+				assert.Equal(t, w.params, m["requestParameters"])
+				assert.Equal(t, "params", m["requestValidatorId"])
 
-				in := run.Get(tIntegration, prefix+"_integration")
-				assert.Equal(t, "AWS", in.In("type"))
-				assert.Equal(t, "POST", in.In("integrationHttpMethod"))
-				assert.Equal(t, "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/${stageVariables."+w.model+"Endpoint}/invocations", in.In("uri"))
-				assert.Equal(t, role.Out("arn"), in.In("credentials"))
-				assert.Equal(t, "NEVER", in.In("passthroughBehavior"))
-				assert.Equal(t, wantTimeout[stack], in.In("timeoutMilliseconds"))
+				in := doc.get(tIntegration, op)
+				assert.Equal(t, "AWS", in["type"])
+				assert.Equal(t, "POST", in["integrationHttpMethod"])
+				assert.Equal(t, "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/${stageVariables."+w.model+"Endpoint}/invocations", in["uri"])
+				assert.Equal(t, role.Out("arn"), in["credentials"])
+				assert.Equal(t, "NEVER", in["passthroughBehavior"])
+				assert.Equal(t, wantTimeout[stack], in["timeoutMilliseconds"])
 				assert.Equal(t, map[string]any{
 					"integration.request.header.Content-Type": "'" + w.contentType + "'",
 					"integration.request.header.Accept":       "'application/json'",
-				}, in.In("requestParameters"))
-				assert.Equal(t, map[string]any{w.contentType: tmpl(t, w.request)}, in.In("requestTemplates"))
+				}, in["requestParameters"])
+				assert.Equal(t, map[string]any{w.contentType: tmpl(t, w.request)}, in["requestTemplates"], "the template file's bytes, unchanged")
 
 				for status, sel := range w.responses {
-					ir := run.Get(tIntegrationRes, prefix+"_integration_"+status)
-					assert.Equal(t, status, ir.In("statusCode"))
+					ir := doc.get(tIntegrationRes, op+" "+status)
+					assert.Equal(t, status, ir["statusCode"])
 					if sel[0] == "" {
-						assert.Nil(t, ir.In("selectionPattern"), "the default response has no pattern")
+						assert.Nil(t, ir["selectionPattern"], "the default response has no pattern")
 					} else {
-						assert.Equal(t, sel[0], ir.In("selectionPattern"))
+						assert.Equal(t, sel[0], ir["selectionPattern"])
 					}
-					assert.Equal(t, tmpl(t, sel[1]), ir.Map("responseTemplates")["application/json"])
-					assert.True(t, ir.DependsOnRes(in))
-					mr := run.Get(tMethodRes, prefix+"_response_"+status)
-					assert.Equal(t, status, mr.In("statusCode"))
+					assert.Equal(t, tmpl(t, sel[1]), ir["responseTemplates"].(map[string]any)["application/json"])
+					mr := doc.get(tMethodRes, op+" "+status)
+					assert.Equal(t, status, mr["statusCode"])
+					assert.Equal(t, map[string]any{"application/json": "Empty"}, mr["responseModels"])
 				}
-				assert.True(t, run.Has(tMethodRes, prefix+"_response_400"), "400 is declared for invalid input")
+				assert.True(t, doc.has(tMethodRes, op+" 400"), "400 is declared for invalid input")
 			}
+			assert.ElementsMatch(t, want, resources, "no resource beyond the routes'")
 		})
 	}
 }
@@ -129,42 +140,49 @@ func TestRoutesAndIntegrations(t *testing.T) {
 func TestEveryMethodRequiresAKey(t *testing.T) {
 	t.Parallel()
 	for _, stack := range stacks {
-		run := runStack(t, stack)
-		methods := run.All(tMethod)
+		doc := importAPI(t, runStack(t, stack))
+		methods := doc.all(tMethod)
 		require.Len(t, methods, 2*len(wantRoutes), "one method and one preflight per route")
 		for _, m := range methods {
-			if m.In("httpMethod") == "OPTIONS" {
-				assert.Equal(t, false, m.In("apiKeyRequired"), m.Name)
+			if m.Inputs["httpMethod"] == "OPTIONS" {
+				assert.Equal(t, false, m.Inputs["apiKeyRequired"], m.Name)
 				continue
 			}
-			assert.Equal(t, true, m.In("apiKeyRequired"), m.Name)
+			assert.Equal(t, true, m.Inputs["apiKeyRequired"], m.Name)
 		}
 	}
 }
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	dev := runStack(t, "dev") // allowedOrigins ["*"]: static headers
-	ir := dev.Get(tIntegrationRes, "api-route-predicted-ratings_integration_200")
-	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": "'*'"}, ir.In("responseParameters"))
-	pre := dev.Get(tIntegrationRes, "api-route-predicted-ratings_options_integration_200")
+	dev := importAPI(t, runStack(t, "dev")) // allowedOrigins ["*"]: static headers
+	ir := dev.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": "'*'"}, ir["responseParameters"])
+	pre := dev.get(tIntegrationRes, "OPTIONS /predicted-ratings/{user_id} 200")
 	assert.Equal(t, map[string]any{
 		"method.response.header.Access-Control-Allow-Origin":  "'*'",
 		"method.response.header.Access-Control-Allow-Methods": "'GET,OPTIONS'",
 		"method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'",
 		"method.response.header.Access-Control-Max-Age":       "'600'",
-	}, pre.In("responseParameters"))
-	preflight := dev.Get(tIntegration, "api-route-propensity-scores_options_integration")
-	assert.Equal(t, "MOCK", preflight.In("type"))
-	assert.Equal(t, "'POST,OPTIONS'", dev.Get(tIntegrationRes, "api-route-propensity-scores_options_integration_200").Map("responseParameters")["method.response.header.Access-Control-Allow-Methods"])
-	assert.Equal(t, "'*'", dev.Get(tGatewayRes, "api-gateway-throttled").Map("responseParameters")["gatewayresponse.header.Access-Control-Allow-Origin"])
+	}, pre["responseParameters"])
+	preflight := dev.get(tIntegration, "OPTIONS /propensity-scores")
+	assert.Equal(t, "MOCK", preflight["type"])
+	assert.Equal(t, "'POST,OPTIONS'", dev.get(tIntegrationRes, "OPTIONS /propensity-scores 200")["responseParameters"].(map[string]any)["method.response.header.Access-Control-Allow-Methods"])
+	assert.Equal(t, "'*'", dev.get(tGatewayRes, "THROTTLED")["responseParameters"].(map[string]any)["gatewayresponse.header.Access-Control-Allow-Origin"])
 
-	prod := runStack(t, "prod") // a list: templates echo an allowed Origin, responses vary on it
-	ir = prod.Get(tIntegrationRes, "api-route-predicted-ratings_integration_200")
-	assert.Equal(t, map[string]any{"method.response.header.Vary": "'Origin'"}, ir.In("responseParameters"))
-	mr := prod.Get(tMethodRes, "api-route-predicted-ratings_response_200")
-	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": false, "method.response.header.Vary": false}, mr.In("responseParameters"))
-	assert.Equal(t, "https://www.example-tv.com,https://partners.example-tv.com", prod.Get(tStage, "api-stage").Map("variables")["corsOrigins"])
+	prodRun := runStack(t, "prod") // a list: templates echo an allowed Origin, responses vary on it
+	prod := importAPI(t, prodRun)
+	ir = prod.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")
+	assert.Equal(t, map[string]any{"method.response.header.Vary": "'Origin'"}, ir["responseParameters"])
+	mr := prod.get(tMethodRes, "GET /predicted-ratings/{user_id} 200")
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": false, "method.response.header.Vary": false}, mr["responseParameters"])
+	assert.Equal(t, "https://www.example-tv.com,https://partners.example-tv.com", prodRun.Get(tStage, "api-stage").Map("variables")["corsOrigins"])
+
+	// CORS off: no preflight, no CORS header anywhere.
+	off := importAPI(t, runStack(t, "dev", withConfig(func(c map[string]any) { delete(obj(c, "api"), "cors") })))
+	assert.False(t, off.has(tMethod, "OPTIONS /predicted-ratings/{user_id}"))
+	assert.Nil(t, off.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")["responseParameters"])
+	assert.Nil(t, off.get(tGatewayRes, "THROTTLED")["responseParameters"])
 }
 
 func TestGatewayResponsesAreFixedJSON(t *testing.T) {
@@ -176,12 +194,12 @@ func TestGatewayResponsesAreFixedJSON(t *testing.T) {
 		"INTEGRATION_TIMEOUT": "504", "INTEGRATION_FAILURE": "502", "DEFAULT_4XX": "", "DEFAULT_5XX": "",
 	}
 	for _, stack := range stacks {
-		run := runStack(t, stack)
+		doc := importAPI(t, runStack(t, stack))
 		got := map[string]string{}
-		for _, g := range run.All(tGatewayRes) {
-			status, _ := g.In("statusCode").(string)
-			got[g.Str("responseType")] = status
-			body := g.Map("responseTemplates")["application/json"].(string)
+		for _, g := range doc.all(tGatewayRes) {
+			status, _ := g.Inputs["statusCode"].(string)
+			got[g.Inputs["responseType"].(string)] = status
+			body := g.Inputs["responseTemplates"].(map[string]any)["application/json"].(string)
 			// Gateway response templates substitute $context values; the result must be JSON.
 			filled := strings.NewReplacer(`$context.error.messageString`, `"Missing required request parameters: [items]"`, `$context.requestId`, "r-1").Replace(body)
 			var v map[string]any
@@ -190,6 +208,17 @@ func TestGatewayResponsesAreFixedJSON(t *testing.T) {
 			assert.Equal(t, "r-1", v["requestId"])
 		}
 		assert.Equal(t, want, got, stack)
+	}
+}
+
+// No per-route API Gateway resource remains: the document holds them all.
+func TestNoPerRouteResources(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		run := runStack(t, stack)
+		for _, typ := range []string{tResource, tMethod, tIntegration, tIntegrationRes, tMethodRes, tValidator, tGatewayRes} {
+			assert.Empty(t, run.All(typ), "%s: %s", stack, typ)
+		}
 	}
 }
 
@@ -228,10 +257,10 @@ func TestStage(t *testing.T) {
 		api := run.Get(tRestAPI, "api-rest")
 		dep := run.Get(tDeployment, "api-deployment")
 		assert.Nil(t, dep.In("stageName"), "never the deprecated Deployment.StageName")
-		assert.Len(t, dep.Map("triggers")["shape"], 64)
-		for _, r := range run.All(tIntegrationRes) {
-			assert.True(t, dep.DependsOnRes(r), "the deployment waits for %s", r.Name)
-		}
+		// The trigger is the document's hash; the deployment names the REST API, so it is created
+		// after PutRestApi applied the document.
+		assert.Equal(t, infra.DocumentHash(api.Str("body")), dep.Map("triggers")["document"])
+		assert.Equal(t, api.ID, dep.In("restApi"))
 		st := run.Get(tStage, "api-stage")
 		assert.Equal(t, stack, st.In("stageName"))
 		assert.Equal(t, dep.ID, st.In("deployment"))
@@ -308,8 +337,8 @@ func TestAPIOutputs(t *testing.T) {
 	}
 }
 
-// Editing one template changes the deployment trigger and that template's integration
-// responses, and nothing in the SageMaker tier.
+// Editing one template changes exactly the document (the RestApi's body), the deployment and
+// the stage's deployment id; nothing in the SageMaker tier or elsewhere.
 func TestEditingATemplateRedeploysOnlyTheAPI(t *testing.T) {
 	t.Parallel()
 	edited := fstest.MapFS{}
@@ -327,10 +356,12 @@ func TestEditingATemplateRedeploysOnlyTheAPI(t *testing.T) {
 		after := runStack(t, stack, withDeployOptions(infra.WithTemplates(edited)))
 		assert.Equal(t, []string{
 			tDeployment + "::api-deployment",
-			tIntegrationRes + "::api-route-predicted-ratings_integration_200",
-			tIntegrationRes + "::api-route-predicted-ratings_integration_502",
+			tRestAPI + "::api-rest",
 			tStage + "::api-stage",
 		}, changedInputs(t, before, after), stack)
+		for _, k := range []string{"name", "description", "apiKeySource", "endpointConfiguration", "tags"} {
+			assert.Equal(t, before.Get(tRestAPI, "api-rest").In(k), after.Get(tRestAPI, "api-rest").In(k), k)
+		}
 		// The stage only moves to the new deployment (and its canary with it).
 		sb, sa := before.Get(tStage, "api-stage"), after.Get(tStage, "api-stage")
 		assert.NotEqual(t, sb.In("deployment"), sa.In("deployment"))
@@ -338,7 +369,17 @@ func TestEditingATemplateRedeploysOnlyTheAPI(t *testing.T) {
 		for _, k := range []string{"variables", "accessLogSettings", "stageName", "xrayTracingEnabled", "tags"} {
 			assert.Equal(t, sb.In(k), sa.In(k), k)
 		}
-		assert.NotEqual(t, before.Get(tDeployment, "api-deployment").Map("triggers")["shape"],
-			after.Get(tDeployment, "api-deployment").Map("triggers")["shape"])
+		assert.NotEqual(t, before.Get(tDeployment, "api-deployment").Map("triggers")["document"],
+			after.Get(tDeployment, "api-deployment").Map("triggers")["document"])
+		// Exactly the two integration responses that use the template changed in the document.
+		changed := []string{}
+		b, a := importAPI(t, before), importAPI(t, after)
+		for _, x := range b.list {
+			if toJSON(t, x.Inputs) != toJSON(t, a.get(x.Type, x.Name)) {
+				changed = append(changed, x.Name)
+			}
+		}
+		sort.Strings(changed)
+		assert.Equal(t, []string{"GET /predicted-ratings/{user_id} 200", "GET /predicted-ratings/{user_id} 502"}, changed, stack)
 	}
 }

@@ -179,9 +179,10 @@ func TestCache(t *testing.T) {
 	assert.Equal(t, "0.5", st.In("cacheClusterSize"))
 	assert.Equal(t, false, st.Map("canarySettings")["useStageCache"], "the canary never uses the stage cache")
 
-	in := run.Get(tIntegration, "api-route-predicted-ratings_integration")
-	assert.Equal(t, []any{"method.request.path.user_id", "method.request.querystring.items"}, in.In("cacheKeyParameters"))
-	assert.Equal(t, run.Get(tResource, "api-route-predicted-ratings_user").ID, in.In("cacheNamespace"))
+	doc := importAPI(t, run)
+	in := doc.get(tIntegration, "GET /predicted-ratings/{user_id}")
+	assert.Equal(t, []any{"method.request.path.user_id", "method.request.querystring.items"}, in["cacheKeyParameters"])
+	assert.Equal(t, "predicted-ratings", in["cacheNamespace"], "each cached route has a namespace of its own")
 	ms := run.Get(tMethodSettings, "api-settings-predicted-ratings")
 	assert.Equal(t, "~1predicted-ratings~1{user_id}/GET", ms.In("methodPath"))
 	s := ms.Map("settings")
@@ -193,7 +194,7 @@ func TestCache(t *testing.T) {
 	assert.Equal(t, 500.0, s["throttlingRateLimit"], "a route's settings repeat the stage throttle")
 
 	// The recommendations route serves stochastic types: never cached.
-	assert.Nil(t, run.Get(tIntegration, "api-route-recommended-movies_integration").In("cacheKeyParameters"))
+	assert.Nil(t, doc.get(tIntegration, "GET /recommended-movies/{user_id}")["cacheKeyParameters"])
 	assert.Equal(t, false, run.Get(tMethodSettings, "api-settings-recommended-movies").Map("settings")["cachingEnabled"])
 	assert.Equal(t, false, run.Get(tMethodSettings, "api-settings").Map("settings")["cachingEnabled"])
 
@@ -204,7 +205,7 @@ func TestCache(t *testing.T) {
 		obj(c, "api", "cache")["ttlSeconds"] = 60
 	}))
 	assert.Equal(t, []any{"method.request.path.user_id", "method.request.querystring.inference_type", "method.request.querystring.k"},
-		det.Get(tIntegration, "api-route-recommended-movies_integration").In("cacheKeyParameters"))
+		importAPI(t, det).get(tIntegration, "GET /recommended-movies/{user_id}")["cacheKeyParameters"])
 	rs := det.Get(tMethodSettings, "api-settings-recommended-movies").Map("settings")
 	assert.Equal(t, true, rs["cachingEnabled"])
 	assert.Equal(t, 60.0, rs["cacheTtlInSeconds"])

@@ -41,16 +41,27 @@ type exchange struct {
 
 var platform = infra.Platform{Partition: "aws", Region: "eu-west-1", AccountID: mockAccount}
 
-// stackRoutes returns the routes and stage variables of a stack as the program deploys them.
-func stackRoutes(t testing.TB, stack string, opts ...runOpt) (map[string]infra.Route, map[string]string) {
+// deployedRoute is a route and its operation as the stack's document deploys it.
+type deployedRoute struct {
+	infra.Route
+	infra.DeployedOperation
+}
+
+// stackRoutes returns the routes (with the templates read from the generated document) and the
+// stage variables of a stack as the program deploys them.
+func stackRoutes(t testing.TB, stack string, opts ...runOpt) (map[string]deployedRoute, map[string]string) {
 	t.Helper()
 	cfg, err := loadConfig(t, stack, opts...)
 	require.NoError(t, err)
 	routes, err := infra.Routes(cfg, platform, templates.Files)
 	require.NoError(t, err)
-	byPath := map[string]infra.Route{}
+	doc, err := infra.APIDocument(cfg, routes, templates.Files, "arn:aws:iam::"+mockAccount+":role/api-role")
+	require.NoError(t, err)
+	byPath := map[string]deployedRoute{}
 	for _, r := range routes {
-		byPath[r.Path] = r
+		op, err := infra.ReadOperation(doc, r)
+		require.NoError(t, err)
+		byPath[r.Path] = deployedRoute{r, op}
 	}
 	names := map[string]string{}
 	for m := range cfg.Models {
@@ -82,12 +93,12 @@ func runCalls(t *testing.T, stack, path string, calls []call, opts ...runOpt) ma
 			req.PathParameters["user_id"] = c.user
 			req.Path += "/" + c.user
 		}
-		ir := r.SelectIntegrationResponse(c.modelStatus)
+		ir := r.Select(c.modelStatus)
 		status, err := strconv.Atoi(ir.StatusCode)
 		require.NoError(t, err)
 		body := c.modelBody
 		batch = append(batch,
-			vtlCase{ID: c.name + "/request", Template: r.RequestTemplate, Request: req},
+			vtlCase{ID: c.name + "/request", Template: r.DeployedOperation.RequestTemplate, Request: req},
 			vtlCase{ID: c.name + "/response", Template: ir.Template, Request: req, ResponseBody: &body, ResponseStatus: status})
 	}
 	res := renderAll(t, batch)

@@ -101,6 +101,10 @@ var Mappings = map[string]Mapping{
 		"name": m("name"), "description": m("description"), "apiKeySource": m("apiKeySource"),
 		"endpointConfiguration": blk("endpointConfiguration", map[string]Field{"types": conv("types", listOf)}),
 		"tags":                  apigwTags,
+		// The provider sends these with PutRestApi after CreateRestApi (rest_api.go, resourceRestAPICreate).
+		"body":           notSent("the PutRestApi body: imported by awscontract.Import, each object it creates checked against its own request shape (rule apigateway-openapi-document)"),
+		"putRestApiMode": {Shape: "PutMode"},
+		"failOnWarnings": {Shape: "Boolean"},
 	}},
 	"aws:apigateway/resource:Resource": {Service: "apigateway", Shape: "CreateResourceRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "parentId": m("parentId"), "pathPart": m("pathPart"),

@@ -34,6 +34,7 @@ func finding(path, format string, args ...any) Finding {
 
 // Resource types the rules name.
 const (
+	tRestAPI        = "aws:apigateway/restApi:RestApi"
 	tStage          = "aws:apigateway/stage:Stage"
 	tDeployment     = "aws:apigateway/deployment:Deployment"
 	tMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
@@ -788,6 +789,34 @@ func alarm(_ *Env, r Resource) []Finding {
 	}
 	if n, _ := num(r.Inputs, "evaluationPeriods"); n*period > 86400 {
 		out = append(out, finding("evaluationPeriods", "%g periods of %g s exceed one day (86,400 s)", n, period))
+	}
+	return out
+}
+
+// The document rule checks with CheckOne, which runs Rules: it joins them at init.
+func init() {
+	Rules = append(Rules, Rule{ID: "apigateway-openapi-document",
+		Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions.html (how API Gateway imports a document; awscontract.Import)",
+		Types:  []string{tRestAPI}, Check: openAPIDocument})
+}
+
+// openAPIDocument checks a REST API's body as API Gateway imports it: every method,
+// integration, response, validator and gateway response the import creates meets its own
+// request shape and rules, as the per-object resources it replaced did.
+func openAPIDocument(env *Env, r Resource) []Finding {
+	body, ok := r.Inputs["body"].(string)
+	if !ok || body == Unknown {
+		return nil
+	}
+	imported, err := Import(body)
+	if err != nil {
+		return []Finding{finding("body", "%v", err)}
+	}
+	var out []Finding
+	for _, x := range imported {
+		for _, f := range CheckOne(env.Models, x, imported) {
+			out = append(out, finding("body["+x.Name+"]."+f.Path, "%s [%s]", f.Message, f.Rule))
+		}
 	}
 	return out
 }

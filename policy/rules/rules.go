@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 )
 
 // Config is the pack's configuration (`--policy-pack-config`); zero values take the defaults.
@@ -52,10 +53,18 @@ type Rule struct {
 // Rules are the pack's policies, all mandatory.
 var Rules = []Rule{
 	{
-		Name: "api-key-required", Description: "Every API method except CORS preflight (OPTIONS) requires an API key.",
-		Types: []string{"aws:apigateway/method:Method"},
+		Name: "api-key-required", Description: "Every API method except CORS preflight (OPTIONS) requires an API key (in the REST API's OpenAPI document, or as a Method resource).",
+		Types: []string{"aws:apigateway/restApi:RestApi", "aws:apigateway/method:Method"},
 		Check: func(_ string, p property.Map, _ Config) []string {
-			if str(p, "httpMethod") == "OPTIONS" || computed(p, "httpMethod") || computed(p, "apiKeyRequired") {
+			if has(p, "body") {
+				return inDocument(p, "aws:apigateway/method:Method", func(m map[string]any) string {
+					if m["httpMethod"] != "OPTIONS" && m["apiKeyRequired"] != true {
+						return "must require an API key (security: the x-api-key scheme)"
+					}
+					return ""
+				})
+			}
+			if !has(p, "httpMethod") || str(p, "httpMethod") == "OPTIONS" || computed(p, "httpMethod") || computed(p, "apiKeyRequired") {
 				return nil
 			}
 			if v := p.Get("apiKeyRequired"); !v.IsBool() || !v.AsBool() {
@@ -96,8 +105,16 @@ var Rules = []Rule{
 	},
 	{
 		Name: "integration-credentials", Description: "AWS-service integrations call SageMaker with an IAM role (credentials set).",
-		Types: []string{"aws:apigateway/integration:Integration"},
+		Types: []string{"aws:apigateway/restApi:RestApi", "aws:apigateway/integration:Integration"},
 		Check: func(_ string, p property.Map, _ Config) []string {
+			if has(p, "body") {
+				return inDocument(p, "aws:apigateway/integration:Integration", func(in map[string]any) string {
+					if c, _ := in["credentials"].(string); in["type"] == "AWS" && c == "" {
+						return "an AWS integration must set credentials to the API Gateway role's ARN"
+					}
+					return ""
+				})
+			}
 			if str(p, "type") != "AWS" || computed(p, "credentials") {
 				return nil
 			}
@@ -236,3 +253,27 @@ func str(p property.Map, k string) string {
 }
 
 func computed(p property.Map, k string) bool { return p.Get(k).IsComputed() }
+
+func has(p property.Map, k string) bool { _, ok := p.GetOk(k); return ok }
+
+// inDocument applies check to every object of type typ that the REST API's OpenAPI body creates
+// when API Gateway imports it (awscontract.Import); a computed body is not checked yet.
+func inDocument(p property.Map, typ string, check func(inputs map[string]any) string) []string {
+	if computed(p, "body") {
+		return nil
+	}
+	objs, err := awscontract.Import(str(p, "body"))
+	if err != nil {
+		return []string{"body: " + err.Error()}
+	}
+	var out []string
+	for _, o := range objs {
+		if o.Type != typ {
+			continue
+		}
+		if msg := check(o.Inputs); msg != "" {
+			out = append(out, o.Name+": "+msg)
+		}
+	}
+	return out
+}

@@ -35,6 +35,15 @@ func val(v any) property.Value {
 
 var unknown = property.New(property.Computed)
 
+// apiDoc is a one-route OpenAPI document (security and credentials as given).
+func apiDoc(security, credentials string) string {
+	return `{"openapi":"3.0.1","info":{"title":"t","version":"1"},
+"components":{"securitySchemes":{"api_key":{"type":"apiKey","name":"x-api-key","in":"header"}}},
+"paths":{"/scores":{"get":{` + security + `"responses":{"200":{"description":"ok"}},
+"x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST","credentials":"` + credentials + `",
+"uri":"arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/e/invocations","responses":{"default":{"statusCode":"200"}}}}}}}`
+}
+
 // Each rule fires on a broken resource and stays quiet on the program's own shape.
 func TestRules(t *testing.T) {
 	okStage := m("accessLogSettings", m("destinationArn", "arn:aws:logs:x", "format", "{}"), "xrayTracingEnabled", true)
@@ -45,6 +54,10 @@ func TestRules(t *testing.T) {
 	}{
 		{"api-key-required", "aws:apigateway/method:Method",
 			m("httpMethod", "GET", "apiKeyRequired", true), m("httpMethod", "GET", "apiKeyRequired", false), Config{}},
+		{"api-key-required", "aws:apigateway/restApi:RestApi", m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
+			m("body", apiDoc("", "arn:aws:iam::1:role/r")), Config{}},
+		{"integration-credentials", "aws:apigateway/restApi:RestApi", m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
+			m("body", apiDoc(`"security":[{"api_key":[]}],`, "")), Config{}},
 		{"iam-no-wildcard-resource", "aws:iam/rolePolicy:RolePolicy",
 			m("policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]}]}`),
 			m("policy", `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}`), Config{}},
@@ -84,6 +97,7 @@ func TestUnknownValuesNeverViolate(t *testing.T) {
 	assert.Empty(t, Check("aws:apigateway/integration:Integration", "ratings-config", m("type", "AWS", "credentials", unknown), Config{}))
 	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
 	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
+	assert.Empty(t, Check("aws:apigateway/restApi:RestApi", "api-rest", m("body", unknown, "endpointConfiguration", m("types", "REGIONAL")), Config{}))
 }
 
 func TestConfig(t *testing.T) {

@@ -108,16 +108,25 @@ func Run(o Options) (*Transcript, error) {
 		req.Body = &body
 		req.Headers["Content-Type"] = []string{route.ContentType}
 	}
+	// Render what is deployed: the templates as the document carries them.
+	doc, err := infra.APIDocument(cfg, routes, templates.Files, "arn:aws:iam::111111111111:role/preview")
+	if err != nil {
+		return nil, err
+	}
+	op, err := infra.ReadOperation(doc, *route)
+	if err != nil {
+		return nil, err
+	}
 	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
 	renderer := filepath.Join(root, "tests", "vtl", "render")
-	if t.Payload, _, err = render(renderer, route.RequestTemplate, req, nil, 0); err != nil {
+	if t.Payload, _, err = render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
 		return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
 	}
 	t.ModelBody = o.ModelResponse
 	if t.ModelBody == "" {
 		t.ModelBody = sampleAnswer(route.Kind, t.Payload)
 	}
-	t.Response = route.SelectIntegrationResponse(o.ModelStatus)
+	t.Response = op.Select(o.ModelStatus)
 	status, _ := strconv.Atoi(t.Response.StatusCode)
 	var ov overrides
 	if t.ClientBody, ov, err = render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
