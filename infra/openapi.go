@@ -99,11 +99,20 @@ func DocumentHash(doc string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func routeOperation(r Route, roleArn string, cors map[string]string) map[string]any {
+// operationParameters declares a route's parameters (only the path's with path: every
+// operation of a path must declare its path parameters, OpenAPI 3.0 "Path Templating").
+func operationParameters(r Route, pathOnly bool) []any {
 	var params []any
 	for _, p := range r.Parameters {
-		params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "schema": map[string]any{"type": "string"}})
+		if !pathOnly || p.In == "path" {
+			params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "schema": map[string]any{"type": "string"}})
+		}
 	}
+	return params
+}
+
+func routeOperation(r Route, roleArn string, cors map[string]string) map[string]any {
+	params := operationParameters(r, false)
 	integration := map[string]any{
 		"type":                "aws",
 		"httpMethod":          "POST",
@@ -181,7 +190,7 @@ func preflightOperation(r Route, cors map[string]string, request, response strin
 	params["method.response.header.Access-Control-Allow-Methods"] = "'" + r.HTTPMethod + ",OPTIONS'"
 	params["method.response.header.Access-Control-Allow-Headers"] = "'" + corsAllowHeaders + "'"
 	params["method.response.header.Access-Control-Max-Age"] = "'" + corsMaxAge + "'"
-	return map[string]any{
+	op := map[string]any{
 		"responses": methodResponses([]string{"200"}, params),
 		"x-amazon-apigateway-integration": map[string]any{
 			"type":                "mock",
@@ -194,6 +203,10 @@ func preflightOperation(r Route, cors map[string]string, request, response strin
 			}},
 		},
 	}
+	if p := operationParameters(r, true); len(p) > 0 {
+		op["parameters"] = p
+	}
+	return op
 }
 
 // corsResponseParameters are the static CORS headers of every response. With "*" the origin
