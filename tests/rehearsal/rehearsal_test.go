@@ -79,8 +79,10 @@ func setup(t *testing.T, root, pluginDir, stack string, stackFile []byte) *env {
 	models, err := awscontract.ModelsDir()
 	require.NoError(t, err)
 	return &env{root: root, work: work, cmd: cmd, project: *proj, envs: map[string]string{
-		awscontract.ModelsDirEnv:                      models,
-		"PULUMI_BACKEND_URL":                          "file://" + backend,
+		awscontract.ModelsDirEnv: models,
+		"PULUMI_BACKEND_URL":     "file://" + backend,
+		// The stand-in's AWS account (what exists), kept across operations like the backend.
+		"ML_REST_API_STANDIN_ACCOUNT":                 filepath.Join(backend, "standin-account.json"),
 		"PULUMI_CONFIG_PASSPHRASE":                    "offline-rehearsal",
 		"PULUMI_HOME":                                 home,
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",

@@ -6,13 +6,15 @@
 // internal/awscontract: the API models of aws-sdk-go v1.55.8 and the rules they cannot
 // express), so a rehearsal fails at preview on such an input as a real provider or AWS would.
 // Beyond that it checks the engine path — config validation, registration, diffs, outputs,
-// secrets, destroy — and nothing of AWS's behaviour: it never replaces a resource and talks to
-// no cloud.
+// secrets, destroy — and talks to no cloud. Of AWS's behaviour on change it models what the rehearsal of day-2 operations
+// needs (lifecycle.go): replacements on the provider's ForceNew inputs, unique names, and
+// deployments a stage still uses.
 package main
 
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -32,7 +34,11 @@ const Version = "6.83.2"
 
 func main() {
 	if err := provider.Main("aws", func(*provider.HostClient) (pulumirpc.ResourceProviderServer, error) {
-		return &standIn{region: "us-east-1", seen: map[string]awscontract.Resource{}}, nil
+		acct, err := openAccount(os.Getenv(AccountEnv))
+		if err != nil {
+			return nil, err
+		}
+		return &standIn{region: "us-east-1", seen: map[string]awscontract.Resource{}, account: acct}, nil
 	}); err != nil {
 		fmt.Println(err)
 	}
@@ -46,6 +52,8 @@ type standIn struct {
 	// contract rules that follow references (an endpoint's configuration and scaling target).
 	mu   sync.Mutex
 	seen map[string]awscontract.Resource
+	// account is what exists (lifecycle.go).
+	account *account
 }
 
 // remember records a resource's inputs (from Check) or outputs (from Create/Update).
@@ -156,7 +164,7 @@ func (p *standIn) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumi
 	return &pulumirpc.CheckResponse{Inputs: checked, Failures: failures}, nil
 }
 
-// Diff reports the input keys that changed (in place: the stand-in never replaces).
+// Diff reports the input keys that changed, and replaces on the provider's ForceNew inputs.
 func (p *standIn) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	olds, err := unmarshal(req.GetOldInputs())
 	if err != nil {
@@ -181,7 +189,7 @@ func (p *standIn) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirp
 	if len(diffs) > 0 {
 		changes = pulumirpc.DiffResponse_DIFF_SOME
 	}
-	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs}, nil
+	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs, Replaces: replaces(string(resource.URN(req.GetUrn()).Type()), diffs)}, nil
 }
 
 func (p *standIn) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
@@ -191,6 +199,11 @@ func (p *standIn) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulu
 		return nil, err
 	}
 	id, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	if !req.GetPreview() {
+		if err := p.account.create(string(urn.Type()), id, in, state); err != nil {
+			return nil, err
+		}
+	}
 	p.remember(urn, nil, state)
 	props, err := marshal(state)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
@@ -203,6 +216,9 @@ func (p *standIn) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulu
 		return nil, err
 	}
 	_, state := mockaws.Computed(p.region, string(urn.Type()), urn.Name(), in)
+	if err := p.account.update(string(urn.Type()), req.GetId(), state); err != nil {
+		return nil, err
+	}
 	p.remember(urn, nil, state)
 	props, err := marshal(state)
 	return &pulumirpc.UpdateResponse{Properties: props}, err
@@ -212,6 +228,6 @@ func (p *standIn) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirp
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 }
 
-func (p *standIn) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
-	return &emptypb.Empty{}, nil
+func (p *standIn) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, p.account.delete(string(resource.URN(req.GetUrn()).Type()), req.GetId())
 }

@@ -1,0 +1,173 @@
+package main
+
+// What AWS and the provider do on change, as far as the rehearsal needs it (the sources are the
+// rows of ../shared/reference/aws-lifecycle.md, "replacement" table: terraform-provider-aws v5
+// ForceNew attributes, which pulumi-aws v6.83.2 bridges, and AWS's API references):
+//
+//   - a change to a ForceNew input replaces the resource (Diff answers Replaces); the engine
+//     then creates the new one before it deletes the old one unless told otherwise;
+//   - names AWS keeps unique refuse a second resource of the same name, so a create-before-delete
+//     replacement of a fixed name fails (CreateEndpoint "Cannot create already existing
+//     endpoint", CreateLogGroup ResourceAlreadyExistsException, CreateRole EntityAlreadyExists);
+//   - a deployment a stage (or its canary) still points to cannot be deleted ("Active stages
+//     pointing to this deployment must be moved or deleted", pulumi/pulumi-aws#5711).
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
+)
+
+// AccountEnv names the file where the stand-in keeps its account between operations.
+const AccountEnv = "ML_REST_API_STANDIN_ACCOUNT"
+
+// allButTags: every input except tags forces a replacement (SageMaker models and endpoint
+// configurations have no update API).
+const allButTags = "*"
+
+// forceNew lists, per type, the inputs whose change replaces the resource.
+var forceNew = map[string][]string{
+	"aws:sagemaker/model:Model":                                 {allButTags},
+	"aws:sagemaker/endpointConfiguration:EndpointConfiguration": {allButTags},
+	"aws:sagemaker/endpoint:Endpoint":                           {"name"},
+	"aws:appautoscaling/target:Target":                          {"resourceId", "scalableDimension", "serviceNamespace"},
+	"aws:appautoscaling/policy:Policy":                          {"name", "resourceId", "scalableDimension", "serviceNamespace"},
+	"aws:apigateway/deployment:Deployment":                      {"restApi", "triggers", "variables"},
+	"aws:apigateway/stage:Stage":                                {"restApi", "stageName"},
+	"aws:apigateway/methodSettings:MethodSettings":              {"restApi", "stageName", "methodPath"},
+	"aws:apigateway/apiKey:ApiKey":                              {"name", "value"},
+	"aws:apigateway/usagePlanKey:UsagePlanKey":                  {"keyId", "keyType", "usagePlanId"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {"name"},
+	"aws:cloudwatch/dashboard:Dashboard":                        {"dashboardName"},
+	"aws:cloudwatch/logGroup:LogGroup":                          {"name", "logGroupClass"},
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter":            {"name", "logGroupName"},
+	"aws:iam/role:Role":                                         {"name", "path"},
+	"aws:iam/rolePolicy:RolePolicy":                             {"name", "role"},
+	"aws:sns/topic:Topic":                                       {"name"},
+	"aws:sns/topicSubscription:TopicSubscription":               {"topic", "protocol", "endpoint"},
+	"aws:wafv2/webAcl:WebAcl":                                   {"name", "scope"},
+	"aws:wafv2/webAclAssociation:WebAclAssociation":             {"resourceArn", "webAclArn"},
+}
+
+// uniqueNames are the types whose "name" AWS keeps unique per account and region.
+var uniqueNames = []string{
+	"aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+	"aws:sagemaker/endpoint:Endpoint", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role",
+}
+
+// replaces returns the changed inputs that force a replacement.
+func replaces(typ string, diffs []string) []string {
+	rules := forceNew[typ]
+	var out []string
+	for _, k := range diffs {
+		if slices.Contains(rules, k) || (slices.Contains(rules, allButTags) && k != "tags") {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// physicalName is a resource's unique name, "" when its type has none.
+func physicalName(typ string, in resource.PropertyMap) string {
+	if !slices.Contains(uniqueNames, typ) {
+		return ""
+	}
+	if v, ok := in["name"]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// account is the stand-in's AWS account: what exists, kept across the engine's operations in a
+// file (ML_REST_API_STANDIN_ACCOUNT; in memory when unset), as AWS keeps it across runs.
+type account struct {
+	mu   sync.Mutex
+	path string
+	// Live maps "<type>|<id>" to what exists.
+	Live map[string]liveResource `json:"live"`
+}
+
+type liveResource struct {
+	Type  string         `json:"type"`
+	Name  string         `json:"name,omitempty"` // unique physical name
+	State map[string]any `json:"state"`
+}
+
+func openAccount(path string) (*account, error) {
+	a := &account{path: path, Live: map[string]liveResource{}}
+	if path == "" {
+		return a, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, json.Unmarshal(b, a)
+}
+
+func (a *account) save() error {
+	if a.path == "" {
+		return nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(a.path, b, 0o600)
+}
+
+// create refuses a unique name that exists (a create-before-delete replacement of a fixed name
+// included), then records the resource.
+func (a *account) create(typ, id string, in, state resource.PropertyMap) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	name := physicalName(typ, in)
+	if name != "" {
+		for _, r := range a.Live {
+			if r.Type == typ && r.Name == name {
+				return fmt.Errorf("AWS: %s %q already exists: a fixed name cannot be replaced create-before-delete", typ, name)
+			}
+		}
+	}
+	a.Live[typ+"|"+id] = liveResource{Type: typ, Name: name, State: mockaws.PlainMap(state)}
+	return a.save()
+}
+
+func (a *account) update(typ, id string, state resource.PropertyMap) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := a.Live[typ+"|"+id]
+	r.Type, r.State = typ, mockaws.PlainMap(state)
+	a.Live[typ+"|"+id] = r
+	return a.save()
+}
+
+// delete refuses to delete a deployment a stage or its canary points to.
+func (a *account) delete(typ, id string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if typ == "aws:apigateway/deployment:Deployment" {
+		for _, r := range a.Live {
+			if r.Type != "aws:apigateway/stage:Stage" {
+				continue
+			}
+			canary, _ := r.State["canarySettings"].(map[string]any)
+			if r.State["deployment"] == id || (canary != nil && canary["deploymentId"] == id) {
+				return fmt.Errorf("AWS: BadRequestException: Active stages pointing to this deployment must be moved or deleted (stage %v uses %s)", r.State["stageName"], id)
+			}
+		}
+	}
+	delete(a.Live, typ+"|"+id)
+	return a.save()
+}
