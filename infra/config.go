@@ -252,6 +252,11 @@ type CanaryConfig struct {
 	ModelDataURL      string       `json:"modelDataUrl,omitempty"`
 	Image             *ImageConfig `json:"image,omitempty"`
 	MaxPercentTraffic float64      `json:"maxPercentTraffic,omitempty"`
+	// Promote is step 1 of a promotion: the stable endpoint moves to the canary's version while
+	// the canary endpoint keeps running, so a rolled-back stable update still has the proven
+	// version live. Step 2 copies the version into models.<model> and removes this block: the
+	// stable endpoint is then unchanged and only the canary is deleted (F1).
+	Promote bool `json:"promote,omitempty"`
 }
 
 // Defaults, in one place.

@@ -70,7 +70,7 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 		}
 	}
 	for _, name := range sortedKeys(cfg.Models) {
-		args := endpointArgs(name, EndpointName(cfg.Project, cfg.Stack, name), cfg.Models[name])
+		args := endpointArgs(name, EndpointName(cfg.Project, cfg.Stack, name), cfg.StableModel(name))
 		args.Protect, args.ProtectLogs, args.RetainLogs = protect, protectLogs, retainLogs
 		ep, err := NewModelEndpoint(ctx, name, args)
 		if err != nil {

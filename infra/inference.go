@@ -74,6 +74,12 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
 	}
 
+	// A blue/green rollout can roll back to the previous configuration while the provider reports
+	// success; Pulumi would then delete the configuration, model and artifact grant the endpoint
+	// runs on again (F1: terraform-provider-aws#48997, #46663; UpdateEndpoint: "You must not
+	// delete an EndpointConfig in use"). With guardrails they are retained: replaced versions
+	// leave the state but stay in the account (README, "Cleaning up retained model versions").
+	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
 	model, err := sagemaker.NewModel(ctx, child(name, "model"), &sagemaker.ModelArgs{
 		ExecutionRoleArn: role.Arn,
 		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
@@ -83,7 +89,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 			Mode:         pulumi.String("SingleModel"),
 		},
 		Tags: args.Tags,
-	}, parent, pulumi.DependsOn(rolePolicies))
+	}, parent, pulumi.DependsOn(rolePolicies), retain)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: model: %w", name, err)
 	}
@@ -98,7 +104,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		// Serverless variants have no storage volume to encrypt.
 		configArgs.KmsKeyArn = pulumi.String(args.KMSKeyArn)
 	}
-	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, child(name, "config"), configArgs, parent)
+	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, child(name, "config"), configArgs, parent, retain)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint configuration: %w", name, err)
 	}
@@ -191,7 +197,11 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	role, err := iam.NewRole(ctx, child(name, "role"), &iam.RoleArgs{
 		Description:      pulumi.Sprintf("SageMaker execution role for %s", args.EndpointName),
 		AssumeRolePolicy: pulumi.String(trust),
-		Tags:             args.Tags,
+		// Deleting the role deletes its retained artifact grants too; without this the provider
+		// deletes only inline policies it manages itself, and DeleteRole fails with DeleteConflict
+		// (terraform-provider-aws internal/service/iam/role.go, deleteRole).
+		ForceDetachPolicies: pulumi.Bool(true),
+		Tags:                args.Tags,
 	}, parent)
 	if err != nil {
 		return nil, nil, err
@@ -204,17 +214,19 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	}
 	var policies []pulumi.Resource
 	for _, p := range []struct {
-		name string
-		doc  PolicyDocument
+		name   string
+		doc    PolicyDocument
+		retain bool
 	}{
-		{child(name, "role-policy"), ModelExecutionPolicy(args.Platform, args.EndpointName, image, rollbackAlarms)},
-		{ArtifactPolicyName(name, args.Config.ModelDataURL), ArtifactReadPolicy(args.Platform, artifact)},
+		{child(name, "role-policy"), ModelExecutionPolicy(args.Platform, args.EndpointName, image, rollbackAlarms), false},
+		// Retained with guardrails, like the model versions that read it (F1, F4).
+		{ArtifactPolicyName(name, args.Config.ModelDataURL), ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
 	} {
 		doc, err := p.doc.JSON()
 		if err != nil {
 			return nil, nil, err
 		}
-		policy, err := iam.NewRolePolicy(ctx, p.name, &iam.RolePolicyArgs{Role: role.ID(), Policy: pulumi.String(doc)}, parent)
+		policy, err := iam.NewRolePolicy(ctx, p.name, &iam.RolePolicyArgs{Role: role.ID(), Policy: pulumi.String(doc)}, parent, pulumi.RetainOnDelete(p.retain))
 		if err != nil {
 			return nil, nil, err
 		}

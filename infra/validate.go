@@ -563,6 +563,15 @@ func (c *StackConfig) validateStageVariables(p *problems) {
 	}
 }
 
+// StableModel is the configuration the stable endpoint of a model runs: models.<name>, or the
+// canary's version while the canary is being promoted (canary.promote).
+func (c *StackConfig) StableModel(name string) ModelConfig {
+	if cn := c.Canary; cn != nil && cn.Promote && cn.Model == name {
+		return c.CanaryModel()
+	}
+	return c.Models[name]
+}
+
 // CanaryModel is the model configuration of the canary version: the stable model with the
 // canary's artifact and image.
 func (c *StackConfig) CanaryModel() ModelConfig {

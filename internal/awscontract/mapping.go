@@ -262,6 +262,7 @@ var Mappings = map[string]Mapping{
 	"aws:iam/role:Role": {Service: "iam", Shape: "CreateRoleRequest", Filled: map[string]Fill{"RoleName": autoName}, Fields: map[string]Field{
 		"name": m("RoleName"), "description": m("Description"), "assumeRolePolicy": m("AssumeRolePolicyDocument"),
 		"maxSessionDuration": m("MaxSessionDuration"), "path": m("Path"), "tags": conv("Tags", tagList),
+		"forceDetachPolicies": notSent("provider-side: on delete, list and delete the role's policies first (role.go, deleteRole)"),
 	}},
 	"aws:iam/rolePolicy:RolePolicy": {Service: "iam", Shape: "PutRolePolicyRequest", Filled: map[string]Fill{"PolicyName": autoName}, Fields: map[string]Field{
 		"name": m("PolicyName"), "role": m("RoleName"), "policy": m("PolicyDocument"),
