@@ -140,8 +140,13 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: log group: %w", name, err)
 	}
+	// The endpoint's name is fixed (the stage variables name it), so a replacement can only be
+	// delete-first: create-first fails on CreateEndpoint's unique name. Replacements are rare
+	// and explicit — renaming, or adding or removing the rollback configuration (guardrails on
+	// or off; ForceNew in the provider, F8) — and protected endpoints refuse them at preview
+	// (README, "Changes that need pulumi state unprotect").
 	endpoint, err := sagemaker.NewEndpoint(ctx, child(name, "endpoint"), endpointArgs, parent, pulumi.Protect(args.Protect),
-		pulumi.DependsOn([]pulumi.Resource{logs}))
+		pulumi.DependsOn([]pulumi.Resource{logs}), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint: %w", name, err)
 	}

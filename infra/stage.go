@@ -85,6 +85,13 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 		return nil, fmt.Errorf("execution log group: %w", err)
 	}
 	stageDeps := append([]pulumi.Resource{executionLogs}, a.invokePolicies...)
+	if a.canary != nil {
+		groups, err := newCanaryLogGroups(ctx, name, cfg, a.api, accessLogs, a.tags, parent)
+		if err != nil {
+			return nil, err
+		}
+		stageDeps = append(stageDeps, groups...)
+	}
 	if cfg.API.ManageAccountCloudWatchRole {
 		account, err := newAccountLogging(ctx, name, a, parent)
 		if err != nil {
@@ -155,6 +162,32 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 		return nil, err
 	}
 	return &stageResources{stage: stage, deployment: deployment, accessLogs: accessLogs}, nil
+}
+
+// newCanaryLogGroups owns the groups API Gateway writes a canary's logs to — the execution and
+// access log groups' names with a /Canary suffix (https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html)
+// — which it would otherwise create without retention, to outlive every rollback (F13). They
+// come and go with the canary: never protected or retained.
+func newCanaryLogGroups(ctx *pulumi.Context, name string, cfg *StackConfig, api *apigateway.RestApi, access *cloudwatch.LogGroup, tags pulumi.StringMap, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	for _, g := range []struct {
+		role string
+		name pulumi.StringInput
+	}{
+		{"canary-execution-logs", pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s/Canary", api.ID(), cfg.API.StageName)},
+		{"canary-access-logs", pulumi.Sprintf("%s/Canary", access.Name)},
+	} {
+		args := &cloudwatch.LogGroupArgs{Name: g.name, RetentionInDays: pulumi.Int(cfg.API.LogRetentionDays), Tags: tags}
+		if pr := cfg.Protection; pr != nil && pr.KMSKeyArn != "" {
+			args.KmsKeyId = pulumi.String(pr.KMSKeyArn)
+		}
+		group, err := cloudwatch.NewLogGroup(ctx, child(name, g.role), args, parent)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.role, err)
+		}
+		out = append(out, group)
+	}
+	return out, nil
 }
 
 // newLogGroup creates an API log group with the stack's retention, KMS key and protection

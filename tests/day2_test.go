@@ -63,3 +63,37 @@ func TestTwoStepPromotion(t *testing.T) {
 	assert.False(t, step2.Has(infra.TypeModelEndpoint, "ratings-canary"))
 	assert.Nil(t, step2.Get(tStage, "api-stage").In("canarySettings"))
 }
+
+// F8: an endpoint's name is fixed, so its rare replacements (guardrails on or off) are
+// delete-first; create-first would fail on the name.
+func TestEndpointsReplaceDeleteFirst(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		for _, ep := range runStack(t, stack).All(tEndpoint) {
+			assert.True(t, ep.DeleteBeforeReplace, "%s %s", stack, ep.Name)
+		}
+	}
+}
+
+// F13: the canary's API Gateway log groups (execution and access, with a /Canary suffix) are
+// owned while a canary runs, with the stack's retention, created before the stage names the
+// canary, and deleted with it.
+func TestCanaryLogGroups(t *testing.T) {
+	t.Parallel()
+	prod := runStack(t, "prod")
+	api := prod.Get(tRestAPI, "api-rest")
+	exec := prod.Get(tLogGroup, "api-canary-execution-logs")
+	assert.Equal(t, "API-Gateway-Execution-Logs_"+api.ID+"/prod/Canary", exec.In("name"))
+	access := prod.Get(tLogGroup, "api-canary-access-logs")
+	assert.Equal(t, prod.Get(tLogGroup, "api-access-logs").Out("name").(string)+"/Canary", access.In("name"))
+	stage := prod.Get(tStage, "api-stage")
+	for _, g := range []*Res{exec, access} {
+		assert.Equal(t, 90.0, g.In("retentionInDays"))
+		assert.False(t, g.Protect || g.RetainOnDelete, "they go with the canary")
+		assert.True(t, stage.DependsOnRes(g))
+	}
+	rolledBack := runStack(t, "prod", withConfig(func(c map[string]any) { delete(c, "canary") }))
+	assert.False(t, rolledBack.Has(tLogGroup, "api-canary-execution-logs"))
+	assert.False(t, rolledBack.Has(tLogGroup, "api-canary-access-logs"))
+	assert.False(t, runStack(t, "dev").Has(tLogGroup, "api-canary-access-logs"))
+}

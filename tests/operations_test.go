@@ -220,7 +220,7 @@ func TestProtection(t *testing.T) {
 		switch {
 		case r.Type == tEndpoint && !strings.HasSuffix(r.Name, "-canary-endpoint"):
 			assert.True(t, r.Protect, "stable endpoint %s is protected", r.Name)
-		case r.Type == tLogGroup && strings.HasSuffix(r.Name, "-canary-logs"):
+		case r.Type == tLogGroup && strings.Contains(r.Name, "canary"):
 			assert.False(t, r.Protect || r.RetainOnDelete, "%s goes with the canary", r.Name)
 		case r.Type == tLogGroup || r.Type == tAPIKey:
 			// Log groups keep the audit trail; AWS-generated key values cannot be recovered.

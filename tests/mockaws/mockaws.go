@@ -184,7 +184,10 @@ var autoNamed = map[string]bool{
 
 // AutoName returns the inputs with the physical name the provider's Check would add to an
 // auto-named resource ("<logical name>-<7 hex>"), keeping a name the old inputs already had.
-func AutoName(typ, name string, olds, news resource.PropertyMap) resource.PropertyMap {
+// The suffix derives from seed (the engine's random seed: a replacement is re-checked without
+// old inputs and a new seed, so it gets a new name, as with the real provider); nil gives the
+// same name every time.
+func AutoName(typ, name string, olds, news resource.PropertyMap, seed []byte) resource.PropertyMap {
 	if !autoNamed[typ] || news.HasValue("name") {
 		return news
 	}
@@ -192,7 +195,7 @@ func AutoName(typ, name string, olds, news resource.PropertyMap) resource.Proper
 	if old, ok := olds["name"]; ok && old.IsString() {
 		out["name"] = old
 	} else {
-		out["name"] = resource.NewStringProperty(name + "-" + shortHash(name, 7))
+		out["name"] = resource.NewStringProperty(name + "-" + shortHash(name+hex.EncodeToString(seed), 7))
 	}
 	return out
 }

@@ -10,7 +10,15 @@ package main
 //     replacement of a fixed name fails (CreateEndpoint "Cannot create already existing
 //     endpoint", CreateLogGroup ResourceAlreadyExistsException, CreateRole EntityAlreadyExists);
 //   - a deployment a stage (or its canary) still points to cannot be deleted ("Active stages
-//     pointing to this deployment must be moved or deleted", pulumi/pulumi-aws#5711).
+//     pointing to this deployment must be moved or deleted", pulumi/pulumi-aws#5711);
+//   - an endpoint configuration a live endpoint uses, or a model a live configuration names, is
+//     not deleted (UpdateEndpoint: "You must not delete an EndpointConfig in use by an endpoint
+//     that is live"; a deleted model breaks scale-out and instance replacement): the stand-in
+//     refuses, so a rehearsal fails where the program would delete what runs;
+//   - an endpoint whose autoscaled variant changes instance type is refused ("deregister the
+//     scalable target first": https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html);
+//   - adding or removing an endpoint's deploymentConfig.autoRollbackConfiguration replaces the
+//     endpoint (ForceNew in endpoint.go; F8).
 
 import (
 	"encoding/json"
@@ -18,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -147,16 +156,30 @@ func (a *account) create(typ, id string, in, state resource.PropertyMap) error {
 func (a *account) update(typ, id string, state resource.PropertyMap) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if typ == tEndpoint {
+		if err := a.instanceTypeChange(id, mockaws.PlainMap(state)); err != nil {
+			return err
+		}
+	}
 	r := a.Live[typ+"|"+id]
 	r.Type, r.State = typ, mockaws.PlainMap(state)
 	a.Live[typ+"|"+id] = r
 	return a.save()
 }
 
-// delete refuses to delete a deployment a stage or its canary points to.
+// delete refuses to delete what is in use: a deployment a stage or its canary points to, an
+// endpoint configuration a live endpoint runs, a model a live configuration names.
 func (a *account) delete(typ, id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	for _, r := range a.Live {
+		switch {
+		case typ == tEndpointConfig && r.Type == tEndpoint && r.State["endpointConfigName"] == id:
+			return fmt.Errorf("AWS: endpoint configuration %s is in use by endpoint %v (You must not delete an EndpointConfig in use)", id, r.State["name"])
+		case typ == tModel && r.Type == tEndpointConfig && slices.Contains(variantModels(r.State), id):
+			return fmt.Errorf("stand-in: model %s is named by live endpoint configuration %v; deleting it would break the endpoint's scale-out", id, r.State["name"])
+		}
+	}
 	if typ == "aws:apigateway/deployment:Deployment" {
 		for _, r := range a.Live {
 			if r.Type != "aws:apigateway/stage:Stage" {
@@ -170,4 +193,69 @@ func (a *account) delete(typ, id string) error {
 	}
 	delete(a.Live, typ+"|"+id)
 	return a.save()
+}
+
+const (
+	tModel          = "aws:sagemaker/model:Model"
+	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
+	tScalingTarget  = "aws:appautoscaling/target:Target"
+)
+
+// variantModels are the model names of a configuration's production variants.
+func variantModels(config map[string]any) []string {
+	var out []string
+	vs, _ := config["productionVariants"].([]any)
+	for _, v := range vs {
+		if m, ok := v.(map[string]any); ok {
+			out = append(out, fmt.Sprint(m["modelName"]))
+		}
+	}
+	return out
+}
+
+// variantTypes are the instance types of a configuration's production variants.
+func variantTypes(config map[string]any) []string {
+	var out []string
+	vs, _ := config["productionVariants"].([]any)
+	for _, v := range vs {
+		if m, ok := v.(map[string]any); ok && m["instanceType"] != nil {
+			out = append(out, fmt.Sprint(m["instanceType"]))
+		}
+	}
+	return out
+}
+
+// instanceTypeChange refuses an endpoint update to a configuration of another instance type
+// while a scalable target is registered on the endpoint's variant (caller holds the lock).
+func (a *account) instanceTypeChange(id string, next map[string]any) error {
+	old, ok := a.Live[tEndpoint+"|"+id]
+	if !ok || old.State["endpointConfigName"] == next["endpointConfigName"] {
+		return nil
+	}
+	from, fromOK := a.Live[tEndpointConfig+"|"+fmt.Sprint(old.State["endpointConfigName"])]
+	to, toOK := a.Live[tEndpointConfig+"|"+fmt.Sprint(next["endpointConfigName"])]
+	if !fromOK || !toOK || slices.Equal(variantTypes(from.State), variantTypes(to.State)) {
+		return nil
+	}
+	for _, r := range a.Live {
+		if r.Type == tScalingTarget && strings.HasPrefix(fmt.Sprint(r.State["resourceId"]), "endpoint/"+id+"/variant/") {
+			return fmt.Errorf("AWS: ValidationException: endpoint %s: the instance type of an autoscaled variant cannot change; deregister the scalable target %v first", id, r.State["resourceId"])
+		}
+	}
+	return nil
+}
+
+// rollbackBlockChanged reports whether an endpoint update adds or removes
+// deploymentConfig.autoRollbackConfiguration (a replacement).
+func rollbackBlockChanged(olds, news resource.PropertyMap) bool {
+	has := func(m resource.PropertyMap) bool {
+		dc, ok := m["deploymentConfig"]
+		if !ok || !dc.IsObject() {
+			return false
+		}
+		_, ok = dc.ObjectValue()["autoRollbackConfiguration"]
+		return ok
+	}
+	return has(olds) != has(news)
 }

@@ -147,7 +147,7 @@ func (p *standIn) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumi
 	}
 	urn := resource.URN(req.GetUrn())
 	// Like the real provider, Check fills an auto-named resource's name (kept across updates).
-	news = mockaws.AutoName(string(urn.Type()), urn.Name(), olds, news)
+	news = mockaws.AutoName(string(urn.Type()), urn.Name(), olds, news, req.GetRandomSeed())
 	checked, err := marshal(news)
 	if err != nil {
 		return nil, err
@@ -189,7 +189,12 @@ func (p *standIn) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirp
 	if len(diffs) > 0 {
 		changes = pulumirpc.DiffResponse_DIFF_SOME
 	}
-	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs, Replaces: replaces(string(resource.URN(req.GetUrn()).Type()), diffs)}, nil
+	typ := string(resource.URN(req.GetUrn()).Type())
+	repl := replaces(typ, diffs)
+	if typ == tEndpoint && rollbackBlockChanged(olds, news) {
+		repl = append(repl, "deploymentConfig")
+	}
+	return &pulumirpc.DiffResponse{Changes: changes, Diffs: diffs, Replaces: repl}, nil
 }
 
 func (p *standIn) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
