@@ -102,6 +102,13 @@ func (e *env) stack(ctx context.Context, t *testing.T, name string) auto.Stack {
 // cli runs the built CLI in the work directory with the rehearsal's environment.
 func (e *env) cli(t *testing.T, args ...string) string {
 	t.Helper()
+	out, err := e.cliErr(args...)
+	require.NoError(t, err, "pulumi %s: %s", strings.Join(args, " "), out)
+	return out
+}
+
+// cliErr runs the CLI and returns its output and error.
+func (e *env) cliErr(args ...string) (string, error) {
 	c := exec.Command(filepath.Join(e.root, "bin", "pulumi"), args...)
 	c.Dir = e.work
 	c.Env = os.Environ()
@@ -109,8 +116,7 @@ func (e *env) cli(t *testing.T, args ...string) string {
 		c.Env = append(c.Env, k+"="+v)
 	}
 	out, err := c.CombinedOutput()
-	require.NoError(t, err, "pulumi %s: %s", strings.Join(args, " "), out)
-	return string(out)
+	return string(out), err
 }
 
 // documentedOutputs are the stack outputs README.md promises.
