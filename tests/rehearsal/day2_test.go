@@ -73,16 +73,19 @@ func editedTemplates(t *testing.T) pulumi.RunFunc {
 	}
 }
 
-// targetedScalingDestroy is step 1 of the README's instance-type procedure.
-func targetedScalingDestroy(model string) func(t *testing.T, e *env, stack string) {
+// targetedScalingDestroy is step 1 of the README's instance-type procedure: destroy the
+// scaling policy and target of each endpoint (component) named.
+func targetedScalingDestroy(components ...string) func(t *testing.T, e *env, stack string) {
 	return func(t *testing.T, e *env, stack string) {
 		var targets []string
 		for _, r := range exportState(t, e, stack) {
-			if strings.HasSuffix(r.URN, "::"+model+"-scaling-policy") || strings.HasSuffix(r.URN, "::"+model+"-scaling-target") {
-				targets = append(targets, "--target", r.URN)
+			for _, c := range components {
+				if strings.HasSuffix(r.URN, "::"+c+"-scaling-policy") || strings.HasSuffix(r.URN, "::"+c+"-scaling-target") {
+					targets = append(targets, "--target", r.URN)
+				}
 			}
 		}
-		require.Len(t, targets, 4)
+		require.Len(t, targets, 4*len(components), "a policy and a target per endpoint")
 		e.cli(t, append([]string{"destroy", "--yes", "--skip-preview", "--stack", stack}, targets...)...)
 	}
 }
@@ -127,6 +130,12 @@ func day2Steps(t *testing.T, stack string) []day2Step {
 				fails: "instance type of an autoscaled variant cannot change"},
 			day2Step{name: "change an instance type with the procedure", before: targetedScalingDestroy("recommendations"),
 				order: [][2]string{{"update::recommendations-endpoint", "create::recommendations-scaling-target"}}},
+			// F6: with a canary of the model running, the canary's endpoint changes type too.
+			day2Step{name: "start a canary again", set: [][2]string{{"canary.model", "ratings"}, {"canary.percentTraffic", "10"}, {"canary.modelDataUrl", v("v4")}}},
+			day2Step{name: "instance type, canary running, stable targets only", set: [][2]string{{"models.ratings.instance.type", "ml.m5.xlarge"}},
+				before: targetedScalingDestroy("ratings"), fails: "instance type of an autoscaled variant cannot change"},
+			day2Step{name: "instance type, canary running, with the procedure", before: targetedScalingDestroy("ratings-canary"),
+				order: [][2]string{{"update::ratings-canary-endpoint", "create::ratings-canary-scaling-target"}}},
 		)
 	}
 	return steps
@@ -189,7 +198,13 @@ func TestDay2Operations(t *testing.T) {
 					continue
 				}
 				require.NoError(t, err, step.name)
-				t.Logf("%s %-48s %v", stack, step.name, changes(*up.Summary.ResourceChanges))
+				var ops []string
+				for _, c := range completed {
+					if !strings.HasPrefix(c, "same::") {
+						ops = append(ops, c)
+					}
+				}
+				t.Logf("%s %-48s %v: %s", stack, step.name, changes(*up.Summary.ResourceChanges), strings.Join(ops, " "))
 				for _, o := range step.order {
 					i, j := slices.Index(completed, o[0]), slices.Index(completed, o[1])
 					assert.True(t, i >= 0 && j >= 0 && i < j, "%s: %s completes before %s (order: %v)", step.name, o[0], o[1], completed)
@@ -298,7 +313,30 @@ func assertServing(t *testing.T, e *env, s auto.Stack, stack, step string) {
 	}
 	sort.Strings(want)
 	sort.Strings(got)
-	assert.Equal(t, want, got, "%s: the API serves exactly the configured routes", step)
+	assert.Equal(t, want, got, "%s: the API's document has exactly the configured routes", step)
+	// What the stage serves is the deployment's snapshot, taken when it was created.
+	var served []string
+	for _, path := range liveDeployment(t, e, dep.ID) {
+		served = append(served, strings.Split(strings.TrimPrefix(path, "/"), "/")[0])
+	}
+	sort.Strings(served)
+	assert.Equal(t, want, served, "%s: the stage's deployment serves exactly the configured routes", step)
+}
+
+// liveDeployment is the snapshot the stand-in's account holds for a deployment.
+func liveDeployment(t *testing.T, e *env, id string) []string {
+	t.Helper()
+	b, err := os.ReadFile(e.envs["ML_REST_API_STANDIN_ACCOUNT"])
+	require.NoError(t, err)
+	var acct struct {
+		Live map[string]struct {
+			Snapshot []string `json:"snapshot"`
+		} `json:"live"`
+	}
+	require.NoError(t, json.Unmarshal(b, &acct))
+	d, ok := acct.Live["aws:apigateway/deployment:Deployment|"+id]
+	require.True(t, ok, "deployment %s exists", id)
+	return d.Snapshot
 }
 
 // destroyBoth: with a preview (the CLI's interactive path) prod refuses and deletes nothing;

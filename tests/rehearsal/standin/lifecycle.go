@@ -108,6 +108,10 @@ type liveResource struct {
 	Type  string         `json:"type"`
 	Name  string         `json:"name,omitempty"` // unique physical name
 	State map[string]any `json:"state"`
+	// Snapshot is what a deployment serves: the paths of its REST API's document when the
+	// deployment was created (CreateDeployment snapshots the API; later changes to the API do
+	// not reach a stage until a new deployment).
+	Snapshot []string `json:"snapshot,omitempty"`
 }
 
 func openAccount(path string) (*account, error) {
@@ -149,8 +153,33 @@ func (a *account) create(typ, id string, in, state resource.PropertyMap) error {
 			}
 		}
 	}
-	a.Live[typ+"|"+id] = liveResource{Type: typ, Name: name, State: mockaws.PlainMap(state)}
+	r := liveResource{Type: typ, Name: name, State: mockaws.PlainMap(state)}
+	if typ == tDeployment {
+		api, ok := a.Live[tRestAPI+"|"+fmt.Sprint(r.State["restApi"])]
+		if !ok {
+			return fmt.Errorf("AWS: NotFoundException: REST API %v", r.State["restApi"])
+		}
+		r.Snapshot = documentPaths(api.State["body"])
+	}
+	a.Live[typ+"|"+id] = r
 	return a.save()
+}
+
+// documentPaths are the paths of an OpenAPI body (sorted).
+func documentPaths(body any) []string {
+	var doc struct {
+		Paths map[string]any `json:"paths"`
+	}
+	s, _ := body.(string)
+	if json.Unmarshal([]byte(s), &doc) != nil {
+		return nil
+	}
+	out := make([]string, 0, len(doc.Paths))
+	for p := range doc.Paths {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (a *account) update(typ, id string, state resource.PropertyMap) error {
@@ -180,7 +209,7 @@ func (a *account) delete(typ, id string) error {
 			return fmt.Errorf("stand-in: model %s is named by live endpoint configuration %v; deleting it would break the endpoint's scale-out", id, r.State["name"])
 		}
 	}
-	if typ == "aws:apigateway/deployment:Deployment" {
+	if typ == tDeployment {
 		for _, r := range a.Live {
 			if r.Type != "aws:apigateway/stage:Stage" {
 				continue
@@ -200,6 +229,8 @@ const (
 	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
 	tScalingTarget  = "aws:appautoscaling/target:Target"
+	tDeployment     = "aws:apigateway/deployment:Deployment"
+	tRestAPI        = "aws:apigateway/restApi:RestApi"
 )
 
 // variantModels are the model names of a configuration's production variants.
