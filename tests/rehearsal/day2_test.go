@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -156,12 +155,7 @@ func TestDay2Operations(t *testing.T) {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
-			require.NoError(t, err)
-			e := setup(t, root, pluginDir, stack, stackFile)
-			s := e.stack(ctx, t, stack)
-			_, err = s.Up(ctx)
-			require.NoError(t, err)
+			e, s, _ := deployed(ctx, t, root, pluginDir, stack)
 			for _, step := range day2Steps(t, stack) {
 				for _, kv := range step.set {
 					e.cli(t, "config", "set", "--stack", stack, "--path", infra.Namespace+":"+kv[0], kv[1])
@@ -174,9 +168,7 @@ func TestDay2Operations(t *testing.T) {
 				}
 				st := s
 				if step.program != nil {
-					st, err = auto.UpsertStackInlineSource(ctx, stack, infra.Namespace, step.program,
-						auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
-					require.NoError(t, err)
+					st = e.stackWith(ctx, t, stack, step.program)
 				}
 				var completed []string
 				ch := make(chan events.EngineEvent)

@@ -93,7 +93,13 @@ func setup(t *testing.T, root, pluginDir, stack string, stackFile []byte) *env {
 
 func (e *env) stack(ctx context.Context, t *testing.T, name string) auto.Stack {
 	t.Helper()
-	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, infra.Program,
+	return e.stackWith(ctx, t, name, infra.Program)
+}
+
+// stackWith selects the stack with another program (a template-only change).
+func (e *env) stackWith(ctx context.Context, t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
+	t.Helper()
+	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, program,
 		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
 	require.NoError(t, err)
 	return s

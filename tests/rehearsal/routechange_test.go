@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -39,6 +40,18 @@ func exportState(t *testing.T, e *env, stack string) []stateResource {
 	return exported.Deployment.Resources
 }
 
+// deployed prepares a work directory with the committed stack file and runs `up`.
+func deployed(ctx context.Context, t *testing.T, root, pluginDir, stack string) (*env, auto.Stack, []byte) {
+	t.Helper()
+	stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
+	require.NoError(t, err)
+	e := setup(t, root, pluginDir, stack, stackFile)
+	s := e.stack(ctx, t, stack)
+	_, err = s.Up(ctx)
+	require.NoError(t, err)
+	return e, s, stackFile
+}
+
 // only returns the single resource of a type.
 func only(t *testing.T, rs []stateResource, typ string) stateResource {
 	t.Helper()
@@ -63,12 +76,7 @@ func TestRouteRemovalAndRename(t *testing.T) {
 	pluginDir := buildPlugins(t)
 	ctx := context.Background()
 	const stack = "dev"
-	stackFile, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi."+stack+".yaml"))
-	require.NoError(t, err)
-	e := setup(t, root, pluginDir, stack, stackFile)
-	s := e.stack(ctx, t, stack)
-	_, err = s.Up(ctx)
-	require.NoError(t, err)
+	e, s, stackFile := deployed(ctx, t, root, pluginDir, stack)
 
 	for _, step := range []struct {
 		name, from, to, gone, now string
