@@ -135,6 +135,9 @@ func day2Steps(t *testing.T, stack string) []day2Step {
 				before: targetedScalingDestroy("ratings"), fails: "instance type of an autoscaled variant cannot change"},
 			day2Step{name: "instance type, canary running, with the procedure", before: targetedScalingDestroy("ratings-canary"),
 				order: [][2]string{{"update::ratings-canary-endpoint", "create::ratings-canary-scaling-target"}}},
+			// F8: guardrails off removes the endpoint's rollback configuration, which replaces
+			// the endpoint; prod's is protected, so the preview refuses and nothing changes.
+			day2Step{name: "turn guardrails off (needs unprotect)", rm: []string{"models.ratings.deploymentGuardrails"}, fails: "protect"},
 		)
 	}
 	return steps

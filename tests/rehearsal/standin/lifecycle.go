@@ -11,7 +11,7 @@ package main
 //     endpoint", CreateLogGroup ResourceAlreadyExistsException, CreateRole EntityAlreadyExists);
 //   - a deployment a stage (or its canary) still points to cannot be deleted ("Active stages
 //     pointing to this deployment must be moved or deleted", pulumi/pulumi-aws#5711);
-//   - an endpoint configuration a live endpoint uses, or a model a live configuration names, is
+//   - an endpoint configuration a live endpoint uses, or a model a live endpoint runs, is
 //     not deleted (UpdateEndpoint: "You must not delete an EndpointConfig in use by an endpoint
 //     that is live"; a deleted model breaks scale-out and instance replacement): the stand-in
 //     refuses, so a rehearsal fails where the program would delete what runs;
@@ -197,7 +197,7 @@ func (a *account) update(typ, id string, state resource.PropertyMap) error {
 }
 
 // delete refuses to delete what is in use: a deployment a stage or its canary points to, an
-// endpoint configuration a live endpoint runs, a model a live configuration names.
+// endpoint configuration a live endpoint runs, a model a live endpoint's configuration names.
 func (a *account) delete(typ, id string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -205,8 +205,10 @@ func (a *account) delete(typ, id string) error {
 		switch {
 		case typ == tEndpointConfig && r.Type == tEndpoint && r.State["endpointConfigName"] == id:
 			return fmt.Errorf("AWS: endpoint configuration %s is in use by endpoint %v (You must not delete an EndpointConfig in use)", id, r.State["name"])
-		case typ == tModel && r.Type == tEndpointConfig && slices.Contains(variantModels(r.State), id):
-			return fmt.Errorf("stand-in: model %s is named by live endpoint configuration %v; deleting it would break the endpoint's scale-out", id, r.State["name"])
+		case typ == tModel && r.Type == tEndpoint:
+			if cfg, ok := a.Live[tEndpointConfig+"|"+fmt.Sprint(r.State["endpointConfigName"])]; ok && slices.Contains(variantModels(cfg.State), id) {
+				return fmt.Errorf("stand-in: model %s runs on live endpoint %v; deleting it would break the endpoint's scale-out", id, r.State["name"])
+			}
 		}
 	}
 	if typ == tDeployment {
