@@ -169,11 +169,17 @@ func methodResponses(codes []string, headers map[string]string) map[string]any {
 			"description": code + " response",
 			"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + emptyModel}}},
 		}
+		declared := map[string]any{}
 		if headers != nil {
-			declared := map[string]any{"Access-Control-Allow-Origin": map[string]any{"schema": map[string]any{"type": "string"}}}
+			declared["Access-Control-Allow-Origin"] = map[string]any{"schema": map[string]any{"type": "string"}}
 			for k := range headers {
 				declared[strings.TrimPrefix(k, "method.response.header.")] = map[string]any{"schema": map[string]any{"type": "string"}}
 			}
+		}
+		if code == "503" { // the templates set Retry-After on every 503
+			declared["Retry-After"] = map[string]any{"schema": map[string]any{"type": "string"}}
+		}
+		if len(declared) > 0 {
 			resp["headers"] = declared
 		}
 		out[code] = resp

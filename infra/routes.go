@@ -108,8 +108,9 @@ type routeKind struct {
 	parameters   []Parameter
 	request      string
 	response     string
-	rejected     string
+	rejected     string // a model 4XX other than 429
 	rejectStatus string
+	unavailable  string // a model 5XX or 429
 }
 
 // The patterns are the templates' own checks (templates/*.request.vtl), so the client document
@@ -127,7 +128,8 @@ var routeKinds = map[string]routeKind{
 			{Name: "items", In: "query", Required: true, Pattern: "^" + numericID + "(," + numericID + ")*$", MaxLength: 5000,
 				Description: "the items to rate, in order: 1 to maxItems comma-separated numeric ids"},
 		},
-		request: templates.RatingsRequest, response: templates.RatingsResponse, rejected: templates.RatingsResponse, rejectStatus: "502",
+		request: templates.RatingsRequest, response: templates.RatingsResponse, rejected: templates.RatingsRejected, rejectStatus: "502",
+		unavailable: templates.RatingsUnavailable,
 	},
 	RouteRecommendations: {
 		method: "GET", userPath: true, contentType: "application/json",
@@ -136,13 +138,15 @@ var routeKinds = map[string]routeKind{
 			{Name: "k", In: "query", Pattern: `^[1-9][0-9]{0,3}$`, Description: "how many movies: 1 to maxK, no leading zeros; absent: 10"},
 			{Name: "inference_type", In: "query", Description: "how the model ranks; absent: the route's first allowed type"},
 		},
-		request: templates.RecommendationsRequest, response: templates.RecommendationsResponse, rejected: templates.RecommendationsResponse, rejectStatus: "502",
+		request: templates.RecommendationsRequest, response: templates.RecommendationsResponse, rejected: templates.RecommendationsRejected, rejectStatus: "502",
+		unavailable: templates.RecommendationsUnavail,
 	},
 	// CSV routes report a model 4XX as the client's fault (400): the rows are the client's.
 	RouteCSV: {
 		method: "POST", contentType: "text/csv",
 		parameters: []Parameter{{Name: "Content-Type", In: "header", Required: true, Description: "text/csv"}},
 		request:    templates.CSVRequest, response: templates.CSVResponse, rejected: templates.CSVRejected, rejectStatus: "400",
+		unavailable: templates.ModelUnavailable,
 	},
 }
 
@@ -178,10 +182,14 @@ func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
 		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.request); err != nil {
 			return nil, err
 		}
+		// SageMaker's status selects: 429 (throttled, a serverless endpoint scaling from zero) is
+		// transient like a 5XX (503 with Retry-After); any other 4XX is a model error (424, a
+		// validation error). Integration responses are keyed by status code, so 429 joins the 5XX
+		// pattern, and the 4XX pattern leaves it out (patterns must not overlap).
 		for _, ir := range []IntegrationResponse{
 			{StatusCode: "200", SelectionPattern: "", TemplateName: kind.response},
-			{StatusCode: kind.rejectStatus, SelectionPattern: `4\d{2}`, TemplateName: kind.rejected},
-			{StatusCode: "503", SelectionPattern: `5\d{2}`, TemplateName: templates.ModelUnavailable},
+			{StatusCode: kind.rejectStatus, SelectionPattern: SelectModelError, TemplateName: kind.rejected},
+			{StatusCode: "503", SelectionPattern: SelectTransient, TemplateName: kind.unavailable},
 		} {
 			if _, ir.Template, err = named(tmpl, ir.TemplateName); err != nil {
 				return nil, err
@@ -195,6 +203,12 @@ func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
 	}
 	return out, nil
 }
+
+// Selection patterns (Java regex, matched against SageMaker's whole status code).
+const (
+	SelectModelError = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
+	SelectTransient  = `429|5\d{2}`
+)
 
 // Cached reports whether the route is served from the stage cache.
 func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }

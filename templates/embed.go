@@ -17,8 +17,12 @@ var Files embed.FS
 const (
 	RatingsRequest          = "ratings.request.vtl"
 	RatingsResponse         = "ratings.response.vtl"
+	RatingsRejected         = "ratings.rejected.vtl"
+	RatingsUnavailable      = "ratings.unavailable.vtl"
 	RecommendationsRequest  = "recommendations.request.vtl"
 	RecommendationsResponse = "recommendations.response.vtl"
+	RecommendationsRejected = "recommendations.rejected.vtl"
+	RecommendationsUnavail  = "recommendations.unavailable.vtl"
 	CSVRequest              = "csv.request.vtl"
 	CSVResponse             = "csv.response.vtl"
 	CSVRejected             = "csv.rejected.vtl"

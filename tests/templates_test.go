@@ -198,7 +198,7 @@ func TestRecommendations(t *testing.T) {
 		call{name: "k=max+1", user: "a", query: q("k", "51"), modelStatus: 200, modelBody: recsModel},
 		call{name: "more-than-k", user: "a", query: q("k", "2"), modelStatus: 200, modelBody: recsModel},
 		call{name: "mismatched", user: "a", modelStatus: 200, modelBody: `{"predictions":[{"movie_ids":["m1","m2"],"scores":[0.9]}]}`},
-		call{name: "odd-ids", user: "a", modelStatus: 200, modelBody: `{"predictions":[{"movie_ids":["x\"y","it's","ü/\\"],"scores":[1,null,"2"]}]}`},
+		call{name: "odd-ids", user: "a", modelStatus: 200, modelBody: `{"predictions":[{"movie_ids":["x\"y","it's","ü/\\",7],"scores":[1,0.5,2,3]}]}`},
 	)
 	ex := runCalls(t, "prod", "recommended-movies", calls)
 	for _, ty := range types {
@@ -214,7 +214,7 @@ func TestRecommendations(t *testing.T) {
 	assert.Equal(t, 502, ex["more-than-k"].ClientStatus, "at most k movies")
 	assert.Equal(t, 502, ex["mismatched"].ClientStatus, "one score per movie")
 	assert.Equal(t, 200, ex["odd-ids"].ClientStatus)
-	assertJSONEqual(t, `{"user_id":"a","inference_type":"deterministic","movies":[{"id":"x\"y","score":1},{"id":"it's","score":null},{"id":"ü/\\","score":"2"}]}`, ex["odd-ids"].ClientBody, "ids are escaped JSON strings")
+	assertJSONEqual(t, `{"user_id":"a","inference_type":"deterministic","movies":[{"id":"x\"y","score":1},{"id":"it's","score":0.5},{"id":"ü/\\","score":2},{"id":"7","score":3}]}`, ex["odd-ids"].ClientBody, "ids are escaped JSON strings")
 }
 
 // malicious is the table of hostile or malformed requests. Each must end as a 400 with the
@@ -364,7 +364,8 @@ func TestModelErrorsAreFixedBodies(t *testing.T) {
 	}{
 		{424, modelError, 502, `{"message":"The model could not score this request"}`},
 		{400, `{"ErrorCode":"ValidationError","Message":"Endpoint ml-rest-api-prod-ratings of account 123456789012 not found."}`, 502, `{"message":"The model could not score this request"}`},
-		{429, `{"message":"ThrottlingException"}`, 502, `{"message":"The model could not score this request"}`},
+		// 429: throttled or a serverless endpoint scaling from zero — transient, like a 5XX.
+		{429, `{"message":"ThrottlingException"}`, 503, `{"message":"The model is temporarily unavailable; retry with backoff"}`},
 		{500, `{"ErrorCode":"InternalFailure","Message":"internal error in ml-rest-api-prod-ratings"}`, 503, `{"message":"The model is temporarily unavailable; retry with backoff"}`},
 		{503, `{"ErrorCode":"ServiceUnavailable"}`, 503, `{"message":"The model is temporarily unavailable; retry with backoff"}`},
 	}
@@ -398,6 +399,9 @@ func TestModelErrorsAreFixedBodies(t *testing.T) {
 		} else {
 			assert.Equal(t, 503, recs[n].ClientStatus, n)
 			assert.Equal(t, 503, csvs[n].ClientStatus, n)
+			for route, ex := range map[string]exchange{"ratings": ratings[n], "recommendations": recs[n], "csv": csvs[n]} {
+				assert.Equal(t, "1", ex.Headers["Retry-After"], "%s %d: a 503 says when to retry", route, a.status)
+			}
 		}
 	}
 }
