@@ -28,6 +28,9 @@ const OpenAPIVersion = "3.0.1"
 // x-amazon-apigateway-api-key-source HEADER).
 const apiKeyScheme = "api_key"
 
+// requestIDHeader returns API Gateway's request id on every answer of a route.
+const requestIDHeader = "method.response.header.X-Request-Id"
+
 // emptyModel is API Gateway's default response model (a JSON object, not validated).
 const emptyModel = "Empty"
 
@@ -122,6 +125,9 @@ func routeOperation(r Route, roleArn string, cors map[string]string) map[string]
 		"requestParameters": map[string]any{
 			"integration.request.header.Content-Type": "'" + r.ContentType + "'",
 			"integration.request.header.Accept":       "'application/json'",
+			// SageMaker's InferenceId: the model's logs and data capture carry API Gateway's
+			// request id, which clients get back as X-Request-Id.
+			"integration.request.header.X-Amzn-SageMaker-Inference-Id": "context.requestId",
 		},
 		"requestTemplates": map[string]any{r.ContentType: r.RequestTemplate},
 		"timeoutInMillis":  r.TimeoutMs,
@@ -135,7 +141,7 @@ func routeOperation(r Route, roleArn string, cors map[string]string) map[string]
 		"parameters":                            params,
 		"security":                              []any{map[string]any{apiKeyScheme: []any{}}},
 		"x-amazon-apigateway-request-validator": validatorName,
-		"responses":                             methodResponses(r.MethodStatusCodes(), cors),
+		"responses":                             methodResponses(r.MethodStatusCodes(), cors, true),
 		"x-amazon-apigateway-integration":       integration,
 	}
 }
@@ -148,21 +154,22 @@ func integrationResponses(r Route, cors map[string]string) map[string]any {
 		if key == "" {
 			key = "default"
 		}
-		resp := map[string]any{
-			"statusCode":        ir.StatusCode,
-			"responseTemplates": map[string]any{"application/json": ir.Template},
+		params := map[string]string{requestIDHeader: "context.requestId"}
+		for k, v := range cors {
+			params[k] = v
 		}
-		if len(cors) > 0 {
-			resp["responseParameters"] = cors
+		out[key] = map[string]any{
+			"statusCode":         ir.StatusCode,
+			"responseTemplates":  map[string]any{"application/json": ir.Template},
+			"responseParameters": params,
 		}
-		out[key] = resp
 	}
 	return out
 }
 
 // methodResponses declares each status with the Empty model and the headers the integration
 // responses (or, for Access-Control-Allow-Origin, the templates) may set.
-func methodResponses(codes []string, headers map[string]string) map[string]any {
+func methodResponses(codes []string, headers map[string]string, withRequestID bool) map[string]any {
 	out := map[string]any{}
 	for _, code := range codes {
 		resp := map[string]any{
@@ -175,6 +182,9 @@ func methodResponses(codes []string, headers map[string]string) map[string]any {
 			for k := range headers {
 				declared[strings.TrimPrefix(k, "method.response.header.")] = map[string]any{"schema": map[string]any{"type": "string"}}
 			}
+		}
+		if withRequestID {
+			declared["X-Request-Id"] = map[string]any{"schema": map[string]any{"type": "string"}}
 		}
 		if code == "503" { // the templates set Retry-After on every 503
 			declared["Retry-After"] = map[string]any{"schema": map[string]any{"type": "string"}}
@@ -197,7 +207,7 @@ func preflightOperation(r Route, cors map[string]string, request, response strin
 	params["method.response.header.Access-Control-Allow-Headers"] = "'" + corsAllowHeaders + "'"
 	params["method.response.header.Access-Control-Max-Age"] = "'" + corsMaxAge + "'"
 	op := map[string]any{
-		"responses": methodResponses([]string{"200"}, params),
+		"responses": methodResponses([]string{"200"}, params, false),
 		"x-amazon-apigateway-integration": map[string]any{
 			"type":                "mock",
 			"passthroughBehavior": "never",

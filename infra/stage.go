@@ -43,6 +43,7 @@ func AccessLogFormat() (string, error) {
 		"integrationStatus":  "$context.integration.status",
 		"errorMessage":       "$context.error.message",
 		"stage":              "$context.stage",
+		"isCanaryRequest":    "$context.isCanaryRequest",
 	}
 	b, err := json.Marshal(fields) // keys sorted: a stable format
 	return string(b), err

@@ -117,9 +117,10 @@ func TestRoutesAndIntegrations(t *testing.T) {
 				assert.Equal(t, "NEVER", in["passthroughBehavior"])
 				assert.Equal(t, wantTimeout[stack], in["timeoutMilliseconds"])
 				assert.Equal(t, map[string]any{
-					"integration.request.header.Content-Type": "'" + w.contentType + "'",
-					"integration.request.header.Accept":       "'application/json'",
-				}, in["requestParameters"])
+					"integration.request.header.Content-Type":                  "'" + w.contentType + "'",
+					"integration.request.header.Accept":                        "'application/json'",
+					"integration.request.header.X-Amzn-SageMaker-Inference-Id": "context.requestId",
+				}, in["requestParameters"], "the model's inference id is API Gateway's request id")
 				assert.Equal(t, map[string]any{w.contentType: tmpl(t, w.request)}, in["requestTemplates"], "the template file's bytes, unchanged")
 
 				for status, sel := range w.responses {
@@ -131,8 +132,10 @@ func TestRoutesAndIntegrations(t *testing.T) {
 						assert.Equal(t, sel[0], ir["selectionPattern"])
 					}
 					assert.Equal(t, tmpl(t, sel[1]), ir["responseTemplates"].(map[string]any)["application/json"])
+					assert.Equal(t, "context.requestId", ir["responseParameters"].(map[string]any)["method.response.header.X-Request-Id"], "%s %s: X-Request-Id", op, status)
 					mr := doc.get(tMethodRes, op+" "+status)
 					assert.Equal(t, status, mr["statusCode"])
+					assert.Contains(t, mr["responseParameters"], "method.response.header.X-Request-Id")
 					assert.Equal(t, map[string]any{"application/json": "Empty"}, mr["responseModels"])
 				}
 				assert.True(t, doc.has(tMethodRes, op+" 400"), "400 is declared for invalid input")
@@ -163,7 +166,7 @@ func TestCORS(t *testing.T) {
 	t.Parallel()
 	dev := importAPI(t, runStack(t, "dev")) // allowedOrigins ["*"]: static headers
 	ir := dev.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")
-	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": "'*'"}, ir["responseParameters"])
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": "'*'", "method.response.header.X-Request-Id": "context.requestId"}, ir["responseParameters"])
 	pre := dev.get(tIntegrationRes, "OPTIONS /predicted-ratings/{user_id} 200")
 	assert.Equal(t, map[string]any{
 		"method.response.header.Access-Control-Allow-Origin":  "'*'",
@@ -179,15 +182,15 @@ func TestCORS(t *testing.T) {
 	prodRun := runStack(t, "prod") // a list: templates echo an allowed Origin, responses vary on it
 	prod := importAPI(t, prodRun)
 	ir = prod.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")
-	assert.Equal(t, map[string]any{"method.response.header.Vary": "'Origin'"}, ir["responseParameters"])
+	assert.Equal(t, map[string]any{"method.response.header.Vary": "'Origin'", "method.response.header.X-Request-Id": "context.requestId"}, ir["responseParameters"])
 	mr := prod.get(tMethodRes, "GET /predicted-ratings/{user_id} 200")
-	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": false, "method.response.header.Vary": false}, mr["responseParameters"])
+	assert.Equal(t, map[string]any{"method.response.header.Access-Control-Allow-Origin": false, "method.response.header.Vary": false, "method.response.header.X-Request-Id": false}, mr["responseParameters"])
 	assert.Equal(t, "https://www.example-tv.com,https://partners.example-tv.com", prodRun.Get(tStage, "api-stage").Map("variables")["corsOrigins"])
 
 	// CORS off: no preflight, no CORS header anywhere.
 	off := importAPI(t, runStack(t, "dev", withConfig(func(c map[string]any) { delete(obj(c, "api"), "cors") })))
 	assert.False(t, off.has(tMethod, "OPTIONS /predicted-ratings/{user_id}"))
-	assert.Nil(t, off.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")["responseParameters"])
+	assert.Equal(t, map[string]any{"method.response.header.X-Request-Id": "context.requestId"}, off.get(tIntegrationRes, "GET /predicted-ratings/{user_id} 200")["responseParameters"])
 	assert.Nil(t, off.get(tGatewayRes, "THROTTLED")["responseParameters"])
 }
 
@@ -289,7 +292,8 @@ func TestStage(t *testing.T) {
 		for field, v := range map[string]string{"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
 			"caller": "$context.identity.caller", "apiKeyId": "$context.identity.apiKeyId", "httpMethod": "$context.httpMethod",
 			"path": "$context.path", "status": "$context.status", "responseLatency": "$context.responseLatency",
-			"integrationLatency": "$context.integration.latency", "errorMessage": "$context.error.message"} {
+			"integrationLatency": "$context.integration.latency", "errorMessage": "$context.error.message",
+			"isCanaryRequest": "$context.isCanaryRequest", "integrationStatus": "$context.integration.status"} {
 			assert.Equal(t, v, format[field], field)
 		}
 		exec := run.Get(tLogGroup, "api-execution-logs")

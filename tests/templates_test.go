@@ -426,7 +426,23 @@ func TestCORSOriginEcho(t *testing.T) {
 		{name: "other", user: "1", query: q("items", "2"), headers: origin("https://evil.example"), modelStatus: 200, modelBody: `{"predictions":[{"scores":[1.5]}]}`},
 		{name: "suffix trick", user: "1", query: q("items", "2"), headers: origin("https://www.example-tv.com,https://evil.example"), modelStatus: 200, modelBody: `{"predictions":[{"scores":[1.5]}]}`},
 		{name: "allowed-error", user: "x", query: q("items", "2"), headers: origin("https://www.example-tv.com"), modelStatus: 200, modelBody: `{"predictions":[]}`},
+		// HTTP/2 clients send lower-case header names.
+		{name: "lower-case header", user: "1", query: q("items", "2"), headers: map[string][]string{"origin": {"https://www.example-tv.com"}}, modelStatus: 200, modelBody: `{"predictions":[{"scores":[1.5]}]}`},
+		{name: "lower-case header, 503", user: "1", query: q("items", "2"), headers: map[string][]string{"origin": {"https://www.example-tv.com"}}, modelStatus: 503, modelBody: `{}`},
 	})
+	lookalikes := []string{"https://www.example-tv.com.evil.io", "https://www.example-tv.com:443", "null", "HTTPS://WWW.EXAMPLE-TV.COM",
+		"https://evilwww.example-tv.com", "http://www.example-tv.com", "https://www.example-tv.com/", " https://www.example-tv.com"}
+	var calls []call
+	for _, o := range lookalikes {
+		calls = append(calls, call{name: o, user: "1", query: q("items", "2"), headers: origin(o), modelStatus: 200, modelBody: `{"predictions":[{"scores":[1.5]}]}`})
+	}
+	looks := runCalls(t, "prod", "predicted-ratings", calls)
+	for _, o := range lookalikes {
+		assert.Empty(t, looks[o].Headers["Access-Control-Allow-Origin"], "%q is not an allowed origin", o)
+	}
+	for _, n := range []string{"lower-case header", "lower-case header, 503"} {
+		assert.Equal(t, "https://www.example-tv.com", ex[n].Headers["Access-Control-Allow-Origin"], n)
+	}
 	assert.Equal(t, map[string]any{"Access-Control-Allow-Origin": "https://partners.example-tv.com"}, ex["allowed"].Headers)
 	assert.Empty(t, ex["other"].Headers)
 	assert.Empty(t, ex["suffix trick"].Headers)
