@@ -75,6 +75,18 @@ func ClientDocument(cfg *StackConfig, routes []Route, region string) (string, er
 				"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}},
 			}
 		}
+		for code, resp := range responses {
+			headers := map[string]any{}
+			if code != "403" && code != "429" && code != "504" { // API Gateway's own errors carry requestId in the body
+				headers["X-Request-Id"] = map[string]any{"description": "API Gateway's request id (also the model's inference id)", "schema": map[string]any{"type": "string"}}
+			}
+			if code == "503" {
+				headers["Retry-After"] = map[string]any{"description": "seconds to wait before retrying", "schema": map[string]any{"type": "integer"}}
+			}
+			if len(headers) > 0 {
+				resp.(map[string]any)["headers"] = headers
+			}
+		}
 		op := map[string]any{
 			"operationId": operationID(r.Path),
 			"summary":     fmt.Sprintf("%s (route kind %s, model %s)", r.Path, r.Kind, r.Model),
