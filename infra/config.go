@@ -176,6 +176,9 @@ type AlarmsConfig struct {
 	EndpointModelLatencyP99Ms      float64 `json:"endpointModelLatencyP99Ms"`
 	// EndpointCPUPercent applies to instance variants (CPUUtilization, 100 per vCPU).
 	EndpointCPUPercent float64 `json:"endpointCpuPercent"`
+	// EndpointModelSetupTimeMs (optional) alarms when a serverless variant takes longer to set up
+	// compute for a request (a cold start: ModelSetupTime, Maximum over a minute); 0 = no alarm.
+	EndpointModelSetupTimeMs float64 `json:"endpointModelSetupTimeMs,omitempty"`
 }
 
 // WAFConfig is a regional web ACL on the stage.

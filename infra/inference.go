@@ -304,6 +304,8 @@ const (
 	alarm5xx     = "invocation-5xx"
 	alarmLatency = "model-latency-p99"
 	alarmCPU     = "cpu"
+	// alarmSetupTime is a serverless variant's cold-start alarm.
+	alarmSetupTime = "model-setup-time"
 )
 
 // EndpointLogGroup is the log group SageMaker writes an endpoint's container logs to.
@@ -329,6 +331,12 @@ func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs
 		// ModelLatency is reported in microseconds.
 		{role: "alarm-model-latency", kind: alarmLatency, namespace: "AWS/SageMaker", metric: "ModelLatency", statistic: "p99",
 			comparison: "GreaterThanThreshold", threshold: a.EndpointModelLatencyP99Ms * 1000, period: 60, periods: 3, what: "ModelLatency p99"},
+	}
+	if args.Config.Serverless != nil && a.EndpointModelSetupTimeMs > 0 {
+		// ModelSetupTime is reported in microseconds when a serverless endpoint launches compute
+		// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html).
+		specs = append(specs, alarmSpec{role: "alarm-model-setup-time", kind: alarmSetupTime, namespace: "AWS/SageMaker", metric: "ModelSetupTime", statistic: "Maximum",
+			comparison: "GreaterThanThreshold", threshold: a.EndpointModelSetupTimeMs * 1000, period: 60, periods: 1, what: "serverless cold start (ModelSetupTime)"})
 	}
 	if args.Config.Instance != nil {
 		specs = append(specs, alarmSpec{role: "alarm-cpu", kind: alarmCPU, namespace: "/aws/sagemaker/Endpoints", metric: "CPUUtilization", statistic: "Average",

@@ -386,6 +386,9 @@ func (c *StackConfig) validateOperations(p *problems) {
 					p.add(ap+"."+pos.key, "must be greater than 0 (got %g)", pos.v)
 				}
 			}
+			if a.EndpointModelSetupTimeMs < 0 {
+				p.add(ap+".endpointModelSetupTimeMs", "must be greater than 0, or left out for no cold-start alarm (got %g)", a.EndpointModelSetupTimeMs)
+			}
 		}
 		if !m.Dashboard && m.Alarms == nil {
 			p.add(KeyMonitoring, "turns nothing on: set dashboard: true and/or alarms, or remove the key")

@@ -74,7 +74,7 @@ func TestCostEstimateProd(t *testing.T) {
 	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "web ACL", Min: 1, Max: 1, Price: "waf.webacl"}, p["waf.webacl"])
 	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "web ACL rules: rate-per-ip, malformed-items, aws-common", Min: 3, Max: 3, Price: "waf.rule"}, p["waf.rule"])
 	assert.Equal(t, cost.PerMillionRequests, p["waf.requests"].Basis)
-	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "14 alarms (standard resolution), per alarm metric", Min: 14, Max: 14, Price: "cloudwatch.alarm.standard"}, p["cloudwatch.alarm.standard"])
+	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "15 alarms (standard resolution), per alarm metric", Min: 15, Max: 15, Price: "cloudwatch.alarm.standard"}, p["cloudwatch.alarm.standard"])
 	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "dashboards: ml-rest-api-prod", Min: 1, Max: 1, Price: "cloudwatch.dashboard"}, p["cloudwatch.dashboard"])
 	assert.Equal(t, float64(1), p["cloudwatch.metric"].Max)
 	assert.Equal(t, cost.Line{Basis: cost.PerMillionRequests, Item: "REST API requests", Min: 1e6, Max: 1e6, Price: "apigateway.rest.requests"}, p["apigateway.rest.requests"])

@@ -311,3 +311,20 @@ func TestDryRunSucceeds(t *testing.T) {
 		assert.NotEmpty(t, run.All(tEndpoint), stack)
 	}
 }
+
+// Issue 16, item 4: where monitoring alarms are on, a serverless endpoint's cold start
+// (ModelSetupTime, microseconds) alarms above monitoring.alarms.endpointModelSetupTimeMs.
+func TestServerlessColdStartAlarm(t *testing.T) {
+	t.Parallel()
+	prod := runStack(t, "prod")
+	a := prod.Get(tAlarm, "propensity-alarm-model-setup-time")
+	assert.Equal(t, "ml-rest-api-prod-propensity-model-setup-time", a.In("name"))
+	assert.Equal(t, "ModelSetupTime", a.In("metricName"))
+	assert.Equal(t, "Maximum", a.In("statistic"))
+	assert.Equal(t, 10000000.0, a.In("threshold"), "10 s in microseconds")
+	assert.False(t, prod.Has(tAlarm, "ratings-alarm-model-setup-time"), "instance variants have no cold start")
+	off := runStack(t, "prod", withConfig(func(c map[string]any) { delete(obj(c, "monitoring", "alarms"), "endpointModelSetupTimeMs") }))
+	assert.False(t, off.Has(tAlarm, "propensity-alarm-model-setup-time"))
+	_, err := loadConfig(t, "prod", withConfig(func(c map[string]any) { obj(c, "monitoring", "alarms")["endpointModelSetupTimeMs"] = -1 }))
+	assert.ErrorContains(t, err, "ml-rest-api:monitoring.alarms.endpointModelSetupTimeMs: must be greater than 0, or left out")
+}
