@@ -28,7 +28,10 @@ const OpenAPIVersion = "3.0.1"
 // x-amazon-apigateway-api-key-source HEADER).
 const apiKeyScheme = "api_key"
 
-// requestIDHeader returns API Gateway's request id on every answer of a route.
+// requestIDHeader returns API Gateway's request id on every answer of a route. Integration
+// requests and responses may map context.* ("Parameter mapping source reference for REST APIs",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html);
+// gateway responses may not (request parameters or literals only), so their bodies carry it.
 const requestIDHeader = "method.response.header.X-Request-Id"
 
 // emptyModel is API Gateway's default response model (a JSON object, not validated).
