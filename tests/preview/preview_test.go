@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ml-rest-api/ml-rest-api/infra"
+
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
@@ -37,9 +39,16 @@ func TestPreviewModelErrorAndSamples(t *testing.T) {
 	tr, err := Run(Options{Stack: "prod", Route: "recommended-movies", ModelStatus: 424,
 		ModelResponse: `{"OriginalMessage":"boom"}`, Args: []string{"user_id=U:1"}})
 	require.NoError(t, err)
-	assert.Equal(t, `4\d{2}`, tr.Response.SelectionPattern)
+	assert.Equal(t, infra.SelectModelError, tr.Response.SelectionPattern, "a model 4XX other than 429")
+	assert.Equal(t, "recommendations.rejected.vtl", tr.Response.TemplateName)
 	assert.Equal(t, 502, tr.ClientStatus)
 	assert.Contains(t, tr.String(), "client gets 502:")
+
+	// 429 is transient: the 503 response, with Retry-After.
+	tr, err = Run(Options{Stack: "prod", Route: "recommended-movies", ModelStatus: 429, ModelResponse: `{}`, Args: []string{"user_id=U:1"}})
+	require.NoError(t, err)
+	assert.Equal(t, 503, tr.ClientStatus)
+	assert.Equal(t, "1", tr.Headers["Retry-After"])
 
 	rows := filepath.Join(t.TempDir(), "rows.csv")
 	require.NoError(t, os.WriteFile(rows, []byte("1,2\n3,4\n"), 0o600))
