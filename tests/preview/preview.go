@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -119,7 +116,7 @@ func Run(o Options) (*Transcript, error) {
 	}
 	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
 	renderer := filepath.Join(root, "tests", "vtl", "render")
-	if t.Payload, _, err = render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
+	if t.Payload, _, err = vtl.Render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
 		return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
 	}
 	t.ModelBody = o.ModelResponse
@@ -128,55 +125,13 @@ func Run(o Options) (*Transcript, error) {
 	}
 	t.Response = op.Select(o.ModelStatus)
 	status, _ := strconv.Atoi(t.Response.StatusCode)
-	var ov overrides
-	if t.ClientBody, ov, err = render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
+	var ov vtl.Overrides
+	if t.ClientBody, ov, err = vtl.Render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
 		return nil, fmt.Errorf("response template %s: %w", t.Response.TemplateName, err)
 	}
 	t.ClientStatus = ov.Status
 	t.Headers, _ = ov.ResponseOverride["header"].(map[string]any)
 	return t, nil
-}
-
-type overrides struct {
-	ResponseOverride map[string]any `json:"responseOverride"`
-	Status           int            `json:"status"`
-}
-
-func render(renderer, template string, req request, responseBody *string, status int) (string, overrides, error) {
-	dir, err := os.MkdirTemp("", "preview")
-	if err != nil {
-		return "", overrides{}, err
-	}
-	defer os.RemoveAll(dir)
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err == nil {
-			err = os.WriteFile(p, data, 0o600)
-		}
-		return p
-	}
-	reqJSON, _ := json.Marshal(req)
-	args := []string{"--template", write("template.vtl", []byte(template)), "--request", write("request.json", reqJSON),
-		"--overrides-out", filepath.Join(dir, "overrides.json")}
-	if responseBody != nil {
-		args = append(args, "--response-body", write("response.json", []byte(*responseBody)), "--response-status", strconv.Itoa(status))
-	}
-	if err != nil {
-		return "", overrides{}, err
-	}
-	cmd := exec.Command(renderer, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", overrides{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	var ov overrides
-	b, err := os.ReadFile(filepath.Join(dir, "overrides.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &ov)
-	}
-	return string(out), ov, err
 }
 
 // sampleAnswer is a plausible model answer to the payload, for the route kind.

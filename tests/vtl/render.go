@@ -1,0 +1,57 @@
+package vtl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Overrides are the $context overrides a template set (status, headers).
+type Overrides struct {
+	ResponseOverride map[string]any `json:"responseOverride"`
+	Status           int            `json:"status"`
+}
+
+// Render renders one template with the renderer script (tests/vtl/render): a request template
+// when responseBody is nil, else a response template for SageMaker's status.
+func Render(renderer, template string, req Request, responseBody *string, status int) (string, Overrides, error) {
+	dir, err := os.MkdirTemp("", "vtl-render")
+	if err != nil {
+		return "", Overrides{}, err
+	}
+	defer os.RemoveAll(dir)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err == nil {
+			err = os.WriteFile(p, data, 0o600)
+		}
+		return p
+	}
+	reqJSON, _ := json.Marshal(req)
+	args := []string{"--template", write("template.vtl", []byte(template)), "--request", write("request.json", reqJSON),
+		"--overrides-out", filepath.Join(dir, "overrides.json")}
+	if responseBody != nil {
+		args = append(args, "--response-body", write("response.json", []byte(*responseBody)), "--response-status", strconv.Itoa(status))
+	}
+	if err != nil {
+		return "", Overrides{}, err
+	}
+	cmd := exec.Command(renderer, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", Overrides{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var ov Overrides
+	b, err := os.ReadFile(filepath.Join(dir, "overrides.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &ov)
+	}
+	return string(out), ov, err
+}
