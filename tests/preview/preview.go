@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -40,7 +39,7 @@ type request = vtl.Request
 // Run renders the route's request template, then the integration response SageMaker's status
 // selects, through tests/vtl/render.
 func Run(o Options) (*Transcript, error) {
-	root, err := moduleRoot()
+	root, err := vtl.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +114,7 @@ func Run(o Options) (*Transcript, error) {
 		return nil, err
 	}
 	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
-	renderer := filepath.Join(root, "tests", "vtl", "render")
+	renderer := vtl.Renderer(root)
 	if t.Payload, _, err = vtl.Render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
 		return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
 	}
@@ -199,22 +198,4 @@ func (t *Transcript) String() string {
 		fmt.Fprintf(&b, "response headers set by the template: %v\n", t.Headers)
 	}
 	return b.String()
-}
-
-// moduleRoot finds the directory holding go.mod, from the working directory up.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory; run from the repository")
-		}
-		dir = parent
-	}
 }

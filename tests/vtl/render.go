@@ -55,3 +55,25 @@ func Render(renderer, template string, req Request, responseBody *string, status
 	}
 	return string(out), ov, err
 }
+
+// ModuleRoot is the repository root (the directory of go.mod above the working directory): the
+// stack files and tests/vtl/render are found from it.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("go.mod not found above the working directory; run from the repository")
+		}
+		dir = parent
+	}
+}
+
+// Renderer is the renderer script under root.
+func Renderer(root string) string { return filepath.Join(root, "tests", "vtl", "render") }
