@@ -107,15 +107,18 @@ type GuardrailsConfig struct {
 
 // APIConfig describes the REST API, its routes and its stage.
 type APIConfig struct {
-	StageName            string        `json:"stageName,omitempty"`
-	IntegrationTimeoutMs int           `json:"integrationTimeoutMs,omitempty"`
-	MaxItems             int           `json:"maxItems,omitempty"`
-	MaxK                 int           `json:"maxK,omitempty"`
-	Routes               []RouteConfig `json:"routes"`
-	LogRetentionDays     int           `json:"logRetentionDays,omitempty"`
-	LoggingLevel         string        `json:"loggingLevel,omitempty"`
-	MetricsEnabled       *bool         `json:"metricsEnabled,omitempty"`
-	XRayTracing          *bool         `json:"xrayTracing,omitempty"`
+	StageName            string `json:"stageName,omitempty"`
+	IntegrationTimeoutMs int    `json:"integrationTimeoutMs,omitempty"`
+	// RaisedIntegrationTimeoutQuota declares that the account's "Maximum integration timeout"
+	// quota was raised above 29 s (Service Quotas; REGIONAL APIs only), allowing up to 60 s.
+	RaisedIntegrationTimeoutQuota bool          `json:"raisedIntegrationTimeoutQuota,omitempty"`
+	MaxItems                      int           `json:"maxItems,omitempty"`
+	MaxK                          int           `json:"maxK,omitempty"`
+	Routes                        []RouteConfig `json:"routes"`
+	LogRetentionDays              int           `json:"logRetentionDays,omitempty"`
+	LoggingLevel                  string        `json:"loggingLevel,omitempty"`
+	MetricsEnabled                *bool         `json:"metricsEnabled,omitempty"`
+	XRayTracing                   *bool         `json:"xrayTracing,omitempty"`
 	// Throttle applies to every method of the stage (MethodSettings */*).
 	Throttle *ThrottleConfig `json:"throttle,omitempty"`
 	CORS     *CORSConfig     `json:"cors,omitempty"`

@@ -273,8 +273,16 @@ func (c *StackConfig) validateAPI(p *problems) {
 	if !reStageName.MatchString(a.StageName) {
 		p.add(KeyAPI+".stageName", "must match %s (got %q)", reStageName, a.StageName)
 	}
-	if a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 29000 {
-		p.add(KeyAPI+".integrationTimeoutMs", "must be between 50 and 29000 (got %d)", a.IntegrationTimeoutMs)
+	// API Gateway: 50-29,000 ms, or more for REGIONAL and private APIs once the account's quota
+	// is raised (AWS, 2024-06-04; the API is always REGIONAL). SageMaker gives a real-time
+	// container 60 s to answer an invocation ("Your model containers must respond to requests
+	// within 60 seconds", https://docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-inference-code.html),
+	// so more than 60,000 ms would only keep clients waiting for a model that has failed.
+	switch {
+	case !a.RaisedIntegrationTimeoutQuota && (a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 29000):
+		p.add(KeyAPI+".integrationTimeoutMs", "must be between 50 and 29000 (got %d); more needs the raised quota (Service Quotas, API Gateway \"Maximum integration timeout in milliseconds\") and api.raisedIntegrationTimeoutQuota: true", a.IntegrationTimeoutMs)
+	case a.RaisedIntegrationTimeoutQuota && (a.IntegrationTimeoutMs < 50 || a.IntegrationTimeoutMs > 60000):
+		p.add(KeyAPI+".integrationTimeoutMs", "must be between 50 and 60000 with the raised quota: SageMaker gives a real-time container 60 seconds to answer (got %d)", a.IntegrationTimeoutMs)
 	}
 	if a.MaxItems < 1 || a.MaxItems > 500 {
 		p.add(KeyAPI+".maxItems", "must be between 1 and 500 (got %d)", a.MaxItems)

@@ -393,3 +393,18 @@ func TestEditingATemplateRedeploysOnlyTheAPI(t *testing.T) {
 		assert.Equal(t, []string{"GET /predicted-ratings/{user_id} 200"}, changed, stack)
 	}
 }
+
+// Issue 17, item 1: with the raised quota declared, the integration timeout may exceed 29 s (up
+// to SageMaker's 60 s); the document carries it and the AWS contract accepts it.
+func TestRaisedIntegrationTimeout(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "dev", withConfig(func(c map[string]any) {
+		obj(c, "api")["raisedIntegrationTimeoutQuota"] = true
+		obj(c, "api")["integrationTimeoutMs"] = 55000
+	}))
+	doc := importAPI(t, run)
+	for _, w := range wantRoutes {
+		assert.Equal(t, 55000.0, doc.get(tIntegration, w.method+" "+w.resourcePath)["timeoutMilliseconds"])
+	}
+	assert.Empty(t, findings(t, run))
+}

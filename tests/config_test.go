@@ -169,9 +169,17 @@ var badConfigs = []struct {
 		want: []string{
 			`ml-rest-api:models.ratings.modelDataUrl: must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got "s3://bucket/model.zip")`,
 			`ml-rest-api:models.ratings.serverless.memorySizeInMb: must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got 1000)`,
-			`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 29000 (got 60000)`,
+			`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 29000 (got 60000); more needs the raised quota (Service Quotas, API Gateway "Maximum integration timeout in milliseconds") and api.raisedIntegrationTimeoutQuota: true`,
 			`ml-rest-api:api.routes[1].model: model "ranker" is not declared under ml-rest-api:models; use one of propensity, ratings, recommendations`,
 		},
+	},
+	{
+		name: "integration timeout above what SageMaker waits for",
+		edit: func(c map[string]any) {
+			obj(c, "api")["raisedIntegrationTimeoutQuota"] = true
+			obj(c, "api")["integrationTimeoutMs"] = 90000
+		},
+		want: []string{`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 60000 with the raised quota: SageMaker gives a real-time container 60 seconds to answer (got 90000)`},
 	},
 	{
 		name: "wrong value type",

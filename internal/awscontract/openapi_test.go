@@ -81,7 +81,7 @@ func TestDocumentRule(t *testing.T) {
 		edit func(string) string
 		want string
 	}{
-		"timeout":      {func(d string) string { return strings.Replace(d, `5000`, `30000`, 1) }, "without a raised quota [apigateway-integration-timeout]"},
+		"timeout":      {func(d string) string { return strings.Replace(d, `5000`, `300001`, 1) }, "or up to 300,000 with a raised quota [apigateway-integration-timeout]"},
 		"type":         {func(d string) string { return strings.Replace(d, `"type":"aws"`, `"type":"lambda"`, 1) }, "PutIntegrationRequest$type"},
 		"path part":    {func(d string) string { return strings.ReplaceAll(d, `/scores/`, `/sc ores/`) }, "[apigateway-path-part]"},
 		"gateway type": {func(d string) string { return strings.Replace(d, `"THROTTLED"`, `"SLOW_DOWN"`, 1) }, "PutGatewayResponseRequest$responseType"},

@@ -255,10 +255,14 @@ var Rules = []Rule{
 		}
 		return nil
 	}},
-	{ID: "apigateway-integration-timeout", Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html#api-gateway-execution-service-limits-table",
+	// 50-29,000 ms by default; REGIONAL and private APIs may go higher once the account's quota is
+	// raised, up to the provider's 300,000 (aws_api_gateway_integration timeout_milliseconds). The
+	// quota is account state the contract cannot see: config validation refuses more than 29,000
+	// unless the stack declares the raised quota (api.raisedIntegrationTimeoutQuota).
+	{ID: "apigateway-integration-timeout", Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html#api-gateway-execution-service-limits-table; https://aws.amazon.com/about-aws/whats-new/2024/06/amazon-api-gateway-integration-timeout-limit-29-seconds/",
 		Types: []string{tIntegration}, Check: func(_ *Env, r Resource) []Finding {
-			if n, ok := num(r.Inputs, "timeoutMilliseconds"); ok && (n < 50 || n > 29000) {
-				return []Finding{finding("timeoutMilliseconds", "%g: the integration timeout is 50-29,000 ms without a raised quota", n)}
+			if n, ok := num(r.Inputs, "timeoutMilliseconds"); ok && (n < 50 || n > 300000) {
+				return []Finding{finding("timeoutMilliseconds", "%g: the integration timeout is 50-29,000 ms, or up to 300,000 with a raised quota", n)}
 			}
 			return nil
 		}},
