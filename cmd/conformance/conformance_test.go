@@ -131,7 +131,9 @@ func TestDifferences(t *testing.T) {
 		}, "model payload: same JSON, different text"},
 		"status": {func(string) map[string]any { return invoked(blogPayload, 200, blogModel, 500, blogClient, nil) },
 			"client status: local 200, AWS 500"},
-		"body": {func(string) map[string]any { return invoked(blogPayload, 200, blogModel, 200, `{"ratings":[3.5]}`, nil) },
+		"body": {func(string) map[string]any {
+			return invoked(blogPayload, 200, blogModel, 200, `{"ratings":[3.5]}`, nil)
+		},
 			`client body: local "{\"ratings\":[3.527499437332153`},
 		"header": {func(string) map[string]any {
 			return invoked(blogPayload, 503, `{}`, 503, `{"message":"The model is temporarily unavailable; retry with backoff"}`, nil)
