@@ -59,6 +59,18 @@ type ModelConfig struct {
 	Serverless  *ServerlessConfig  `json:"serverless,omitempty"`
 	Autoscaling *AutoscalingConfig `json:"autoscaling,omitempty"`
 	Guardrails  *GuardrailsConfig  `json:"deploymentGuardrails,omitempty"`
+	// NetworkIsolation runs the container without network access (SageMaker still downloads
+	// the artifact). Default: on for built-in algorithm images on instance variants, off
+	// otherwise; serverless variants do not support it.
+	NetworkIsolation *bool `json:"networkIsolation,omitempty"`
+}
+
+// Isolated reports whether the model's container runs with network isolation.
+func (m ModelConfig) Isolated() bool {
+	if m.NetworkIsolation != nil {
+		return *m.NetworkIsolation
+	}
+	return m.Image.Algorithm != "" && m.Instance != nil
 }
 
 // ImageConfig is either a SageMaker built-in algorithm (looked up per region) or an explicit ECR image URI.
@@ -72,6 +84,10 @@ type ImageConfig struct {
 type InstanceConfig struct {
 	Type         string `json:"type"`
 	InitialCount int    `json:"initialCount"`
+	// Startup tuning for large models (seconds, 60-3600; 0 = SageMaker's default): how long a
+	// container may take to pass its health check, and the model artifact to download.
+	StartupHealthCheckTimeoutSeconds int `json:"startupHealthCheckTimeoutSeconds,omitempty"`
+	ModelDownloadTimeoutSeconds      int `json:"modelDownloadTimeoutSeconds,omitempty"`
 }
 
 // ServerlessConfig is a serverless production variant.

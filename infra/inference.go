@@ -81,7 +81,8 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	// leave the state but stay in the account (README, "Cleaning up retained model versions").
 	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
 	model, err := sagemaker.NewModel(ctx, child(name, "model"), &sagemaker.ModelArgs{
-		ExecutionRoleArn: role.Arn,
+		ExecutionRoleArn:       role.Arn,
+		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
 		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
 			Image:        pulumi.String(image.URI),
 			ModelDataUrl: pulumi.String(cfg.ModelDataURL),
@@ -256,6 +257,12 @@ func productionVariant(cfg ModelConfig, modelName pulumi.StringOutput) sagemaker
 	if in := cfg.Instance; in != nil {
 		v.InstanceType = pulumi.String(in.Type)
 		v.InitialInstanceCount = pulumi.Int(in.InitialCount)
+		if in.StartupHealthCheckTimeoutSeconds > 0 {
+			v.ContainerStartupHealthCheckTimeoutInSeconds = pulumi.Int(in.StartupHealthCheckTimeoutSeconds)
+		}
+		if in.ModelDownloadTimeoutSeconds > 0 {
+			v.ModelDataDownloadTimeoutInSeconds = pulumi.Int(in.ModelDownloadTimeoutSeconds)
+		}
 		return v
 	}
 	s := cfg.Serverless

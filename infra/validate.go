@@ -98,8 +98,22 @@ func (c *StackConfig) validateModels(p *problems) {
 			p.add(path, "set instance {type, initialCount} or serverless {memorySizeInMb, maxConcurrency}")
 		case m.Instance != nil:
 			validateInstance(p, path, m)
+			for _, t := range []struct {
+				key string
+				v   int
+			}{{"startupHealthCheckTimeoutSeconds", m.Instance.StartupHealthCheckTimeoutSeconds}, {"modelDownloadTimeoutSeconds", m.Instance.ModelDownloadTimeoutSeconds}} {
+				// ProductionVariantContainerStartupHealthCheckTimeoutInSeconds and
+				// ProductionVariantModelDataDownloadTimeoutInSeconds: 60-3600 (API model).
+				if t.v != 0 && (t.v < 60 || t.v > 3600) {
+					p.add(path+".instance."+t.key, "must be between 60 and 3600 seconds, or left out for SageMaker's default (got %d)", t.v)
+				}
+			}
 		default:
 			validateServerless(p, path, m)
+			if m.NetworkIsolation != nil && *m.NetworkIsolation {
+				// https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions
+				p.add(path+".networkIsolation", "serverless variants do not support network isolation (SageMaker's serverless exclusions); remove it or use an instance variant")
+			}
 		}
 		if g := m.Guardrails; g != nil {
 			validateGuardrails(p, path+".deploymentGuardrails", g, m)

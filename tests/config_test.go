@@ -47,7 +47,7 @@ var badConfigs = []struct {
 			r["modelDataURL"] = r["modelDataUrl"]
 			delete(r, "modelDataUrl")
 		},
-		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails`},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation`},
 	},
 	{
 		name: "unknown top-level key",
@@ -171,6 +171,23 @@ var badConfigs = []struct {
 			`ml-rest-api:models.ratings.serverless.memorySizeInMb: must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got 1000)`,
 			`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 29000 (got 60000); more needs the raised quota (Service Quotas, API Gateway "Maximum integration timeout in milliseconds") and api.raisedIntegrationTimeoutQuota: true`,
 			`ml-rest-api:api.routes[1].model: model "ranker" is not declared under ml-rest-api:models; use one of propensity, ratings, recommendations`,
+		},
+	},
+	{
+		name: "network isolation on a serverless variant",
+		edit: func(c map[string]any) { obj(c, "models", "ratings")["networkIsolation"] = true },
+		want: []string{`ml-rest-api:models.ratings.networkIsolation: serverless variants do not support network isolation (SageMaker's serverless exclusions); remove it or use an instance variant`},
+	},
+	{
+		name: "startup timeouts out of range",
+		edit: func(c map[string]any) {
+			delete(obj(c, "models", "ratings"), "serverless")
+			obj(c, "models", "ratings")["instance"] = map[string]any{"type": "ml.m5.large", "initialCount": 1, "startupHealthCheckTimeoutSeconds": 30, "modelDownloadTimeoutSeconds": 7200}
+			obj(c, "models", "ratings")["autoscaling"] = map[string]any{"minCapacity": 1, "maxCapacity": 2, "targetInvocationsPerInstance": 100}
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.instance.startupHealthCheckTimeoutSeconds: must be between 60 and 3600 seconds, or left out for SageMaker's default (got 30)`,
+			`ml-rest-api:models.ratings.instance.modelDownloadTimeoutSeconds: must be between 60 and 3600 seconds, or left out for SageMaker's default (got 7200)`,
 		},
 	},
 	{

@@ -328,3 +328,26 @@ func TestServerlessColdStartAlarm(t *testing.T) {
 	_, err := loadConfig(t, "prod", withConfig(func(c map[string]any) { obj(c, "monitoring", "alarms")["endpointModelSetupTimeMs"] = -1 }))
 	assert.ErrorContains(t, err, "ml-rest-api:monitoring.alarms.endpointModelSetupTimeMs: must be greater than 0, or left out")
 }
+
+// Issue 17, item 7: network isolation defaults on for built-in algorithm images on instance
+// variants (prod's Object2Vec ratings model and its canary), off for custom images and for
+// serverless variants (which cannot have it); startup tuning reaches the variant.
+func TestRuntimeIsolationAndStartupTuning(t *testing.T) {
+	t.Parallel()
+	prod := runStack(t, "prod")
+	assert.Equal(t, true, prod.Get(tModel, "ratings-model").In("enableNetworkIsolation"))
+	assert.Equal(t, true, prod.Get(tModel, "ratings-canary-model").In("enableNetworkIsolation"))
+	assert.Equal(t, false, prod.Get(tModel, "recommendations-model").In("enableNetworkIsolation"), "a custom image may need the network")
+	assert.Equal(t, false, prod.Get(tModel, "propensity-model").In("enableNetworkIsolation"), "serverless")
+	v := prod.Get(tEndpointConfig, "ratings-config").In("productionVariants").([]any)[0].(map[string]any)
+	assert.Equal(t, 600.0, v["containerStartupHealthCheckTimeoutInSeconds"])
+	assert.Equal(t, 600.0, v["modelDataDownloadTimeoutInSeconds"])
+	r := prod.Get(tEndpointConfig, "recommendations-config").In("productionVariants").([]any)[0].(map[string]any)
+	assert.Nil(t, r["containerStartupHealthCheckTimeoutInSeconds"], "SageMaker's default")
+	for _, m := range runStack(t, "dev").All(tModel) {
+		assert.Equal(t, false, m.In("enableNetworkIsolation"), "dev is serverless: %s", m.Name)
+	}
+	off := runStack(t, "prod", withConfig(func(c map[string]any) { obj(c, "models", "ratings")["networkIsolation"] = false }))
+	assert.Equal(t, false, off.Get(tModel, "ratings-model").In("enableNetworkIsolation"))
+	assert.Empty(t, findings(t, prod))
+}

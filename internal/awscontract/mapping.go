@@ -188,6 +188,8 @@ var Mappings = map[string]Mapping{
 		"productionVariants": blk("ProductionVariants", map[string]Field{
 			"variantName": m("VariantName"), "modelName": m("ModelName"), "initialInstanceCount": m("InitialInstanceCount"),
 			"instanceType": m("InstanceType"), "initialVariantWeight": m("InitialVariantWeight"),
+			"containerStartupHealthCheckTimeoutInSeconds": m("ContainerStartupHealthCheckTimeoutInSeconds"),
+			"modelDataDownloadTimeoutInSeconds":           m("ModelDataDownloadTimeoutInSeconds"),
 			"serverlessConfig": blk("ServerlessConfig", map[string]Field{"memorySizeInMb": m("MemorySizeInMB"),
 				"maxConcurrency": m("MaxConcurrency"), "provisionedConcurrency": m("ProvisionedConcurrency")}),
 		}),
