@@ -63,6 +63,17 @@ type ModelConfig struct {
 	// the artifact). Default: on for built-in algorithm images on instance variants, off
 	// otherwise; serverless variants do not support it.
 	NetworkIsolation *bool `json:"networkIsolation,omitempty"`
+	// Capture records a share of requests and answers in S3 (instance variants only). With the
+	// request id as the inference id, a captured prediction is found from a client's
+	// X-Request-Id.
+	Capture *CaptureConfig `json:"capture,omitempty"`
+}
+
+// CaptureConfig is SageMaker data capture for a model's endpoint.
+type CaptureConfig struct {
+	SamplingPercent int    `json:"samplingPercent"`
+	S3URI           string `json:"s3Uri"`
+	KMSKeyArn       string `json:"kmsKeyArn,omitempty"`
 }
 
 // Isolated reports whether the model's container runs with network isolation.

@@ -42,6 +42,8 @@ var WildcardResources = []struct {
 		"SageMaker names an endpoint's log streams per instance at run time; the grant stays inside the endpoint's own log group"},
 	{regexp.MustCompile(`^arn:[a-z-]+:logs:[a-z0-9-]+:[0-9]{12}:log-group:\*$`),
 		"the account-level API Gateway logging role (apigateway.Account) writes the groups API Gateway names itself for every API and stage, /Canary included"},
+	{regexp.MustCompile(`^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*]+)?/\*$`),
+		"SageMaker data capture writes objects it names per endpoint, variant and hour under the configured prefix; the grant is PutObject under exactly that prefix"},
 }
 
 // WildcardResourceAllowed reports whether a wildcard resource ARN is on the allowlist.
@@ -139,6 +141,39 @@ func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 		Action:   []string{"s3:GetObject"},
 		Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
 	}}}
+}
+
+// S3Prefix is a data capture destination: a bucket and a key prefix ("" for the whole bucket).
+type S3Prefix struct{ Bucket, Prefix string }
+
+var reS3Prefix = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/([^\s]*?))?/?$`)
+
+// ParseS3Prefix parses a capture destination (s3://bucket/prefix).
+func ParseS3Prefix(uri string) (S3Prefix, error) {
+	m := reS3Prefix.FindStringSubmatch(uri)
+	if m == nil || len(uri) > 512 { // DataCaptureConfig.DestinationS3Uri: at most 512 characters
+		return S3Prefix{}, fmt.Errorf("%q is not an s3://bucket/prefix URI", uri)
+	}
+	return S3Prefix{Bucket: m[1], Prefix: m[2]}, nil
+}
+
+// CapturePolicy lets a model's execution role write its endpoint's captured data: objects
+// under exactly the capture prefix, and, with a KMS key, data keys of exactly that key
+// (SageMaker writes the capture files as the endpoint's execution role).
+func CapturePolicy(p Platform, dest S3Prefix, kmsKeyArn string) PolicyDocument {
+	objects := fmt.Sprintf("arn:%s:s3:::%s/*", p.Partition, dest.Bucket)
+	if dest.Prefix != "" {
+		objects = fmt.Sprintf("arn:%s:s3:::%s/%s/*", p.Partition, dest.Bucket, dest.Prefix)
+	}
+	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
+		Sid: "WriteDataCapture", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{objects},
+	}}}
+	if kmsKeyArn != "" {
+		doc.Statement = append(doc.Statement, PolicyStatement{
+			Sid: "EncryptDataCapture", Effect: "Allow", Action: []string{"kms:Encrypt", "kms:GenerateDataKey"}, Resource: []string{kmsKeyArn},
+		})
+	}
+	return doc
 }
 
 // ModelExecutionPolicy allows a SageMaker model what it needs besides its artifact

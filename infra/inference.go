@@ -105,6 +105,27 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		// Serverless variants have no storage volume to encrypt.
 		configArgs.KmsKeyArn = pulumi.String(args.KMSKeyArn)
 	}
+	if c := cfg.Capture; c != nil {
+		// Requests and answers, JSON and CSV decoded as text; each record carries the inference id
+		// (API Gateway's request id, sent as X-Amzn-SageMaker-Inference-Id).
+		dc := &sagemaker.EndpointConfigurationDataCaptureConfigArgs{
+			EnableCapture:             pulumi.Bool(true),
+			InitialSamplingPercentage: pulumi.Int(c.SamplingPercent),
+			DestinationS3Uri:          pulumi.String(c.S3URI),
+			CaptureOptions: sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArray{
+				sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs{CaptureMode: pulumi.String("Input")},
+				sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs{CaptureMode: pulumi.String("Output")},
+			},
+			CaptureContentTypeHeader: &sagemaker.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs{
+				JsonContentTypes: pulumi.ToStringArray([]string{"application/json"}),
+				CsvContentTypes:  pulumi.ToStringArray([]string{"text/csv"}),
+			},
+		}
+		if c.KMSKeyArn != "" {
+			dc.KmsKeyId = pulumi.String(c.KMSKeyArn)
+		}
+		configArgs.DataCaptureConfig = dc
+	}
 	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, child(name, "config"), configArgs, parent, retain)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: endpoint configuration: %w", name, err)
@@ -219,15 +240,24 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		}
 	}
 	var policies []pulumi.Resource
-	for _, p := range []struct {
+	type policyItem struct {
 		name   string
 		doc    PolicyDocument
 		retain bool
-	}{
+	}
+	docs := []policyItem{
 		{child(name, "role-policy"), ModelExecutionPolicy(args.Platform, args.EndpointName, image, rollbackAlarms), false},
 		// Retained with guardrails, like the model versions that read it (F1, F4).
 		{ArtifactPolicyName(name, args.Config.ModelDataURL), ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
-	} {
+	}
+	if c := args.Config.Capture; c != nil {
+		dest, err := ParseS3Prefix(c.S3URI)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs = append(docs, policyItem{child(name, "capture"), CapturePolicy(args.Platform, dest, c.KMSKeyArn), false})
+	}
+	for _, p := range docs {
 		doc, err := p.doc.JSON()
 		if err != nil {
 			return nil, nil, err

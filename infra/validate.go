@@ -110,9 +110,24 @@ func (c *StackConfig) validateModels(p *problems) {
 			}
 		default:
 			validateServerless(p, path, m)
+			if m.Capture != nil {
+				p.add(path+".capture", "serverless variants do not support data capture (SageMaker's serverless exclusions); use an instance variant")
+			}
 			if m.NetworkIsolation != nil && *m.NetworkIsolation {
 				// https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html#serverless-endpoints-how-it-works-exclusions
 				p.add(path+".networkIsolation", "serverless variants do not support network isolation (SageMaker's serverless exclusions); remove it or use an instance variant")
+			}
+		}
+		if c := m.Capture; c != nil {
+			// DataCaptureConfig: InitialSamplingPercentage 0-100 (API model); 0 would capture nothing.
+			if c.SamplingPercent < 1 || c.SamplingPercent > 100 {
+				p.add(path+".capture.samplingPercent", "must be between 1 and 100 (got %d)", c.SamplingPercent)
+			}
+			if _, err := ParseS3Prefix(c.S3URI); err != nil {
+				p.add(path+".capture.s3Uri", "%v; e.g. s3://my-captures/%s", err, name)
+			}
+			if c.KMSKeyArn != "" && !awscontract.ValidKMSKeyARN(c.KMSKeyArn) {
+				p.add(path+".capture.kmsKeyArn", "must be a KMS key ARN arn:aws:kms:<region>:<account>:key/<id> (got %q)", c.KMSKeyArn)
 			}
 		}
 		if g := m.Guardrails; g != nil {

@@ -47,7 +47,7 @@ var badConfigs = []struct {
 			r["modelDataURL"] = r["modelDataUrl"]
 			delete(r, "modelDataUrl")
 		},
-		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation`},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, capture`},
 	},
 	{
 		name: "unknown top-level key",
@@ -188,6 +188,18 @@ var badConfigs = []struct {
 		want: []string{
 			`ml-rest-api:models.ratings.instance.startupHealthCheckTimeoutSeconds: must be between 60 and 3600 seconds, or left out for SageMaker's default (got 30)`,
 			`ml-rest-api:models.ratings.instance.modelDownloadTimeoutSeconds: must be between 60 and 3600 seconds, or left out for SageMaker's default (got 7200)`,
+		},
+	},
+	{
+		name: "data capture on a serverless variant, and its values",
+		edit: func(c map[string]any) {
+			obj(c, "models", "ratings")["capture"] = map[string]any{"samplingPercent": 0, "s3Uri": "s3://Bad_Bucket/x", "kmsKeyArn": "alias/captures"}
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.capture: serverless variants do not support data capture (SageMaker's serverless exclusions); use an instance variant`,
+			`ml-rest-api:models.ratings.capture.samplingPercent: must be between 1 and 100 (got 0)`,
+			`ml-rest-api:models.ratings.capture.s3Uri: "s3://Bad_Bucket/x" is not an s3://bucket/prefix URI; e.g. s3://my-captures/ratings`,
+			`ml-rest-api:models.ratings.capture.kmsKeyArn: must be a KMS key ARN arn:aws:kms:<region>:<account>:key/<id> (got "alias/captures")`,
 		},
 	},
 	{

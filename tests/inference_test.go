@@ -351,3 +351,29 @@ func TestRuntimeIsolationAndStartupTuning(t *testing.T) {
 	assert.Equal(t, false, off.Get(tModel, "ratings-model").In("enableNetworkIsolation"))
 	assert.Empty(t, findings(t, prod))
 }
+
+// Issue 17, item 4: data capture on prod's ratings endpoint (and its canary, which inherits it):
+// requests and answers, JSON and CSV as text, to the configured prefix; the execution role may
+// write exactly that prefix.
+func TestDataCapture(t *testing.T) {
+	t.Parallel()
+	prod := runStack(t, "prod")
+	dc := prod.Get(tEndpointConfig, "ratings-config").Map("dataCaptureConfig")
+	assert.Equal(t, map[string]any{
+		"enableCapture": true, "initialSamplingPercentage": 5.0, "destinationS3Uri": "s3://ml-rest-api-captures-prod/ratings",
+		"captureOptions":           []any{map[string]any{"captureMode": "Input"}, map[string]any{"captureMode": "Output"}},
+		"captureContentTypeHeader": map[string]any{"jsonContentTypes": []any{"application/json"}, "csvContentTypes": []any{"text/csv"}},
+	}, dc)
+	assert.NotNil(t, prod.Get(tEndpointConfig, "ratings-canary-config").Map("dataCaptureConfig"))
+	assert.Nil(t, prod.Get(tEndpointConfig, "recommendations-config").In("dataCaptureConfig"))
+	policy := prod.Get(tRolePolicy, "ratings-capture")
+	assert.Equal(t, prod.Get(tRole, "ratings-role").ID, policy.In("role"))
+	goldenJSON(t, "prod/iam-ratings-capture.json", policy.Str("policy"))
+	assert.False(t, prod.Has(tRolePolicy, "recommendations-capture"))
+
+	kms := "arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-0000-4000-8000-000000000000"
+	withKey := runStack(t, "prod", withConfig(func(c map[string]any) { obj(c, "models", "ratings", "capture")["kmsKeyArn"] = kms }))
+	assert.Equal(t, kms, withKey.Get(tEndpointConfig, "ratings-config").Map("dataCaptureConfig")["kmsKeyId"])
+	assert.Contains(t, withKey.Get(tRolePolicy, "ratings-capture").Str("policy"), `"Action":["kms:Encrypt","kms:GenerateDataKey"],"Resource":["`+kms+`"]`)
+	assert.Empty(t, findings(t, withKey))
+}

@@ -185,6 +185,12 @@ var Mappings = map[string]Mapping{
 	}},
 	"aws:sagemaker/endpointConfiguration:EndpointConfiguration": {Service: "sagemaker", Shape: "CreateEndpointConfigInput", Filled: map[string]Fill{"EndpointConfigName": autoName}, Fields: map[string]Field{
 		"name": m("EndpointConfigName"), "kmsKeyArn": m("KmsKeyId"), "tags": conv("Tags", tagList),
+		"dataCaptureConfig": blk("DataCaptureConfig", map[string]Field{
+			"enableCapture": m("EnableCapture"), "initialSamplingPercentage": m("InitialSamplingPercentage"),
+			"destinationS3Uri": m("DestinationS3Uri"), "kmsKeyId": m("KmsKeyId"),
+			"captureOptions":           blk("CaptureOptions", map[string]Field{"captureMode": m("CaptureMode")}),
+			"captureContentTypeHeader": blk("CaptureContentTypeHeader", same2("csvContentTypes", "CsvContentTypes", "jsonContentTypes", "JsonContentTypes")),
+		}),
 		"productionVariants": blk("ProductionVariants", map[string]Field{
 			"variantName": m("VariantName"), "modelName": m("ModelName"), "initialInstanceCount": m("InitialInstanceCount"),
 			"instanceType": m("InstanceType"), "initialVariantWeight": m("InitialVariantWeight"),
