@@ -47,6 +47,15 @@ func EndpointName(project, stack, model string) string {
 	return fmt.Sprintf("%s-%s-%s", project, stack, model)
 }
 
+// EndpointNames maps each configured model to its stable endpoint's name.
+func (c *StackConfig) EndpointNames() map[string]string {
+	out := map[string]string{}
+	for model := range c.Models {
+		out[model] = EndpointName(c.Project, c.Stack, model)
+	}
+	return out
+}
+
 // StageVariableEndpoint is the stage variable that holds a model's endpoint name.
 func StageVariableEndpoint(model string) string { return model + "Endpoint" }
 

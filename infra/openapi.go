@@ -276,12 +276,32 @@ type DeployedOperation struct {
 	Responses       []IntegrationResponse
 }
 
-// ReadOperation finds the route's operation in a document.
-func ReadOperation(doc string, r Route) (DeployedOperation, error) {
+// DeployedOperations reads every route's operation from the stack's document, imported once
+// (awscontract.Import). The integration role's ARN reaches no template, so a placeholder
+// stands in for it: the preview, the conformance command and the template tests call this
+// before any role exists.
+func DeployedOperations(cfg *StackConfig, routes []Route, tmpl fs.FS) (map[string]DeployedOperation, error) {
+	doc, err := APIDocument(cfg, routes, tmpl, "arn:aws:iam::111111111111:role/placeholder")
+	if err != nil {
+		return nil, err
+	}
 	imported, err := awscontract.Import(doc)
 	if err != nil {
-		return DeployedOperation{}, err
+		return nil, err
 	}
+	out := map[string]DeployedOperation{}
+	for _, r := range routes {
+		op, err := readOperation(imported, r)
+		if err != nil {
+			return nil, err
+		}
+		out[r.Path] = op
+	}
+	return out, nil
+}
+
+// readOperation finds the route's operation among the imported objects.
+func readOperation(imported []awscontract.Resource, r Route) (DeployedOperation, error) {
 	var op DeployedOperation
 	found := false
 	for _, x := range imported {

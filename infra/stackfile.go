@@ -46,6 +46,17 @@ func ReadStackFile(dir, stack string) (cfg map[string]string, secure []string, e
 	return cfg, secure, nil
 }
 
+// LoadStackFile reads and validates dir/Pulumi.<stack>.yaml (the preview and conformance
+// commands); it also returns the flat file (aws:region and the like).
+func LoadStackFile(dir, stack string) (*StackConfig, map[string]string, error) {
+	flat, _, err := ReadStackFile(dir, stack)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := LoadConfig(MapSource{StackName: stack, Config: flat})
+	return cfg, flat, err
+}
+
 // MapSource is a ConfigSource over a flat key → value map (tests, previews).
 type MapSource struct {
 	StackName string

@@ -108,10 +108,7 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 	// Every variable and canary override is checked against API Gateway's rules before the
 	// stage is registered (the endpoint names are known from the config; the stage takes them
 	// from the endpoints' outputs so that it waits for them).
-	names := map[string]string{}
-	for model := range a.endpoints {
-		names[model] = EndpointName(cfg.Project, cfg.Stack, model)
-	}
+	names := cfg.EndpointNames()
 	if err := CheckStageVariables(StageVariables(cfg, names)); err != nil {
 		return nil, fmt.Errorf("stage variables: %w", err)
 	}

@@ -579,12 +579,11 @@ func (c *StackConfig) validateTags(p *problems) {
 // validateStageVariables refuses a configuration whose stage variables (or canary override) API
 // Gateway would refuse (awscontract.StageVariable), naming the key each variable comes from.
 func (c *StackConfig) validateStageVariables(p *problems) {
-	names := map[string]string{}
+	names := c.EndpointNames()
 	from := map[string]string{
 		StageVarMaxItems: KeyAPI + ".maxItems", StageVarMaxK: KeyAPI + ".maxK", StageVarCORSOrigins: KeyAPI + ".cors.allowedOrigins",
 	}
 	for model := range c.Models {
-		names[model] = EndpointName(c.Project, c.Stack, model)
 		from[StageVariableEndpoint(model)] = KeyModels + "." + model
 	}
 	for i, r := range c.API.Routes {

@@ -55,19 +55,13 @@ func stackRoutes(t testing.TB, stack string, opts ...runOpt) (map[string]deploye
 	require.NoError(t, err)
 	routes, err := infra.Routes(cfg, platform, templates.Files)
 	require.NoError(t, err)
-	doc, err := infra.APIDocument(cfg, routes, templates.Files, "arn:aws:iam::"+mockAccount+":role/api-role")
+	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
 	require.NoError(t, err)
 	byPath := map[string]deployedRoute{}
 	for _, r := range routes {
-		op, err := infra.ReadOperation(doc, r)
-		require.NoError(t, err)
-		byPath[r.Path] = deployedRoute{r, op}
+		byPath[r.Path] = deployedRoute{r, ops[r.Path]}
 	}
-	names := map[string]string{}
-	for m := range cfg.Models {
-		names[m] = infra.EndpointName(cfg.Project, cfg.Stack, m)
-	}
-	return byPath, infra.StageVariables(cfg, names)
+	return byPath, infra.StageVariables(cfg, cfg.EndpointNames())
 }
 
 // runCalls renders every call of a route in one batch.

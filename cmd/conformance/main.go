@@ -78,11 +78,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
-	flat, _, err := infra.ReadStackFile(root, o.stack)
-	if err != nil {
-		return false, err
-	}
-	cfg, err := infra.LoadConfig(infra.MapSource{StackName: o.stack, Config: flat})
+	cfg, _, err := infra.LoadStackFile(root, o.stack)
 	if err != nil {
 		return false, err
 	}
@@ -90,27 +86,19 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
-	// The templates as the document deploys them (the role ARN does not reach any template).
-	doc, err := infra.APIDocument(cfg, routes, templates.Files, "arn:aws:iam::111111111111:role/conformance")
+	// The templates as the document deploys them.
+	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
 	if err != nil {
 		return false, err
 	}
-	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]infra.Route{}, Operations: map[string]infra.DeployedOperation{}, Renderer: vtl.Renderer(root)}
+	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]infra.Route{}, Operations: ops, Renderer: vtl.Renderer(root),
+		StageVars: infra.StageVariables(cfg, cfg.EndpointNames())}
 	for _, r := range routes {
 		if _, deployed := outs.RouteKinds[r.Path]; !deployed {
 			return false, fmt.Errorf("route %s of Pulumi.%s.yaml is not in the stack outputs: run `pulumi up --stack %s` first", r.Path, o.stack, o.stack)
 		}
-		op, err := infra.ReadOperation(doc, r)
-		if err != nil {
-			return false, err
-		}
-		rn.Routes[r.Path], rn.Operations[r.Path] = r, op
+		rn.Routes[r.Path] = r
 	}
-	names := map[string]string{}
-	for m := range cfg.Models {
-		names[m] = infra.EndpointName(cfg.Project, cfg.Stack, m)
-	}
-	rn.StageVars = infra.StageVariables(cfg, names)
 	if rn.API == nil {
 		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 		if err != nil {

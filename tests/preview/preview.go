@@ -43,11 +43,7 @@ func Run(o Options) (*Transcript, error) {
 	if err != nil {
 		return nil, err
 	}
-	flat, _, err := infra.ReadStackFile(root, o.Stack)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := infra.LoadConfig(infra.MapSource{StackName: o.Stack, Config: flat})
+	cfg, flat, err := infra.LoadStackFile(root, o.Stack)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +63,7 @@ func Run(o Options) (*Transcript, error) {
 	if route == nil {
 		return nil, fmt.Errorf("stack %s has no route %q; routes: %s", o.Stack, o.Route, strings.Join(paths, ", "))
 	}
-	endpoints := map[string]string{}
-	for m := range cfg.Models {
-		endpoints[m] = infra.EndpointName(cfg.Project, cfg.Stack, m)
-	}
+	endpoints := cfg.EndpointNames()
 	req := request{
 		Method: route.HTTPMethod, Resource: route.ResourcePath, PathParameters: map[string]string{},
 		QueryStringParameters: map[string][]string{}, Headers: map[string][]string{},
@@ -105,14 +98,11 @@ func Run(o Options) (*Transcript, error) {
 		req.Headers["Content-Type"] = []string{route.ContentType}
 	}
 	// Render what is deployed: the templates as the document carries them.
-	doc, err := infra.APIDocument(cfg, routes, templates.Files, "arn:aws:iam::111111111111:role/preview")
+	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
 	if err != nil {
 		return nil, err
 	}
-	op, err := infra.ReadOperation(doc, *route)
-	if err != nil {
-		return nil, err
-	}
+	op := ops[route.Path]
 	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
 	renderer := vtl.Renderer(root)
 	if t.Payload, _, err = vtl.Render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
