@@ -8,13 +8,14 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
 // RestAPIArgs configures the REST API tier.
 type RestAPIArgs struct {
 	Config   *StackConfig
-	Platform Platform
+	Platform iampolicy.Platform
 	// Endpoints are the stable endpoints by model; Canary is the canary endpoint or nil.
 	Endpoints map[string]*ModelEndpoint
 	Canary    *ModelEndpoint
@@ -140,7 +141,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 // deletes at the end of the run, after the stage update. A single policy updated in place
 // would race the stage update when a canary starts or stops.
 func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
-	trust, err := APIGatewayAssumeRolePolicy().JSON()
+	trust, err := iampolicy.APIGatewayAssumeRolePolicy().JSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -162,7 +163,7 @@ func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent p
 	var policies []pulumi.Resource
 	for _, key := range sortedKeys(endpoints) {
 		doc := endpoints[key].EndpointArn.ApplyT(func(arn string) (string, error) {
-			return InvokeEndpointsPolicy([]string{arn}).JSON()
+			return iampolicy.InvokeEndpointsPolicy([]string{arn}).JSON()
 		}).(pulumi.StringOutput)
 		policy, err := iam.NewRolePolicy(ctx, child(name, "role-policy-"+key), &iam.RolePolicyArgs{
 			Role:   role.ID(),

@@ -1,10 +1,9 @@
 package infra
 
 import (
-	"fmt"
 	"io/fs"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/ml-rest-api/ml-rest-api/internal/account"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -39,7 +38,7 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 	for _, f := range opts {
 		f(&o)
 	}
-	platform, err := lookupPlatform(ctx)
+	platform, err := account.Lookup(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,21 +137,4 @@ func Deploy(ctx *pulumi.Context, cfg *StackConfig, opts ...DeployOption) (*Outpu
 		out.Firewall = fw
 	}
 	return out, nil
-}
-
-// lookupPlatform resolves the partition, region and account the stack deploys into.
-func lookupPlatform(ctx *pulumi.Context) (Platform, error) {
-	region, err := aws.GetRegion(ctx, nil)
-	if err != nil {
-		return Platform{}, fmt.Errorf("looking up the AWS region (set aws:region): %w", err)
-	}
-	partition, err := aws.GetPartition(ctx, nil)
-	if err != nil {
-		return Platform{}, fmt.Errorf("looking up the AWS partition: %w", err)
-	}
-	identity, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return Platform{}, fmt.Errorf("looking up the AWS account (check credentials): %w", err)
-	}
-	return Platform{Partition: partition.Partition, Region: region.Name, AccountID: identity.AccountId}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -23,7 +24,7 @@ type ModelEndpointArgs struct {
 	Model        string
 	EndpointName string
 	Config       ModelConfig
-	Platform     Platform
+	Platform     iampolicy.Platform
 	Tags         pulumi.StringMap
 	// Alarms creates the endpoint's alarms (nil: none); AlarmActions are notified.
 	Alarms       *AlarmsConfig
@@ -55,7 +56,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, fmt.Errorf("model endpoint %s: EndpointName is required", name)
 	}
 	cfg := args.Config
-	artifact, err := ParseS3URL(cfg.ModelDataURL)
+	artifact, err := iampolicy.ParseS3URL(cfg.ModelDataURL)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: %w", name, err)
 	}
@@ -195,9 +196,9 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 }
 
 // resolveImage looks up a built-in algorithm's image for the region, or parses an explicit URI.
-func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...pulumi.InvokeOption) (ImageRef, error) {
+func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...pulumi.InvokeOption) (iampolicy.ImageRef, error) {
 	if img.URI != "" {
-		return ParseImage(img.URI)
+		return iampolicy.ParseImage(img.URI)
 	}
 	res, err := sagemaker.GetPrebuiltEcrImage(ctx, &sagemaker.GetPrebuiltEcrImageArgs{
 		RepositoryName: img.Algorithm,
@@ -205,9 +206,9 @@ func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...p
 		Region:         pulumi.StringRef(region),
 	}, opts...)
 	if err != nil {
-		return ImageRef{}, fmt.Errorf("looking up built-in algorithm %q:%s in %s: %w", img.Algorithm, img.Tag, region, err)
+		return iampolicy.ImageRef{}, fmt.Errorf("looking up built-in algorithm %q:%s in %s: %w", img.Algorithm, img.Tag, region, err)
 	}
-	return ParseImage(res.RegistryPath)
+	return iampolicy.ParseImage(res.RegistryPath)
 }
 
 // newExecutionRole creates the model's execution role, its policy, and the read grant of its
@@ -216,8 +217,8 @@ func resolveImage(ctx *pulumi.Context, img ImageConfig, region string, opts ...p
 // leaves the old one in place until Pulumi deletes it at the end of the run — after the
 // endpoint has moved to the new model — instead of narrowing the one policy to the new artifact
 // while the old fleet still runs (and may scale out or be replaced) on the old one.
-func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image ImageRef, artifact S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
-	trust, err := SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
+func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image iampolicy.ImageRef, artifact iampolicy.S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
+	trust, err := iampolicy.SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -242,20 +243,20 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	var policies []pulumi.Resource
 	type policyItem struct {
 		name   string
-		doc    PolicyDocument
+		doc    iampolicy.PolicyDocument
 		retain bool
 	}
 	docs := []policyItem{
-		{child(name, "role-policy"), ModelExecutionPolicy(args.Platform, args.EndpointName, image, rollbackAlarms), false},
+		{child(name, "role-policy"), iampolicy.ModelExecutionPolicy(args.Platform, EndpointLogGroup(args.EndpointName), image, rollbackAlarms), false},
 		// Retained with guardrails, like the model versions that read it (F1, F4).
-		{ArtifactPolicyName(name, args.Config.ModelDataURL), ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
+		{ArtifactPolicyName(name, args.Config.ModelDataURL), iampolicy.ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
 	}
 	if c := args.Config.Capture; c != nil {
-		dest, err := ParseS3Prefix(c.S3URI)
+		dest, err := iampolicy.ParseS3Prefix(c.S3URI)
 		if err != nil {
 			return nil, nil, err
 		}
-		docs = append(docs, policyItem{child(name, "capture"), CapturePolicy(args.Platform, dest, c.KMSKeyArn), false})
+		docs = append(docs, policyItem{child(name, "capture"), iampolicy.CapturePolicy(args.Platform, dest, c.KMSKeyArn), false})
 	}
 	for _, p := range docs {
 		doc, err := p.doc.JSON()

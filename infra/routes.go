@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -152,7 +153,7 @@ var routeKinds = map[string]routeKind{
 
 // Routes builds the route specifications of a stack, with templates read from tmpl
 // (templates.Files in a real run).
-func Routes(cfg *StackConfig, p Platform, tmpl fs.FS) ([]Route, error) {
+func Routes(cfg *StackConfig, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
 	var out []Route
 	for _, rc := range cfg.API.Routes {
 		kind, ok := routeKinds[rc.Kind]

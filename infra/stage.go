@@ -4,15 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/account"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 type stageArgs struct {
 	cfg      *StackConfig
-	platform Platform
+	platform iampolicy.Platform
 	api      *apigateway.RestApi
 	body     pulumi.StringOutput // the API's OpenAPI document
 	routes   []Route
@@ -94,11 +95,13 @@ func newStage(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.Reso
 		stageDeps = append(stageDeps, groups...)
 	}
 	if cfg.API.ManageAccountCloudWatchRole {
-		account, err := newAccountLogging(ctx, name, a, parent)
+		acct, _, err := account.NewAPIGatewayLogging(ctx, account.LoggingNames{
+			Role: child(name, "cloudwatch-role"), Policy: child(name, "cloudwatch-role-policy"), Account: child(name, "account"),
+		}, a.platform, a.tags, parent)
 		if err != nil {
 			return nil, fmt.Errorf("account: %w", err)
 		}
-		stageDeps = append(stageDeps, account)
+		stageDeps = append(stageDeps, acct)
 	}
 
 	format, err := AccessLogFormat()
@@ -253,34 +256,4 @@ func newMethodSettings(ctx *pulumi.Context, name string, cfg *StackConfig, api *
 		}
 	}
 	return nil
-}
-
-// newAccountLogging sets the per-account, per-region API Gateway CloudWatch role (the
-// apigateway.Account singleton). Only one stack per account and region may own it.
-func newAccountLogging(ctx *pulumi.Context, name string, a *stageArgs, parent pulumi.ResourceOption) (*apigateway.Account, error) {
-	trust, err := APIGatewayAssumeRolePolicy().JSON()
-	if err != nil {
-		return nil, err
-	}
-	role, err := iam.NewRole(ctx, child(name, "cloudwatch-role"), &iam.RoleArgs{
-		Description:      pulumi.String("API Gateway: write execution and access logs (account setting)"),
-		AssumeRolePolicy: pulumi.String(trust),
-		Tags:             a.tags,
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := APIGatewayLoggingPolicy(a.platform).JSON()
-	if err != nil {
-		return nil, err
-	}
-	policy, err := iam.NewRolePolicy(ctx, child(name, "cloudwatch-role-policy"), &iam.RolePolicyArgs{
-		Role: role.ID(), Policy: pulumi.String(doc),
-	}, parent)
-	if err != nil {
-		return nil, err
-	}
-	return apigateway.NewAccount(ctx, child(name, "account"), &apigateway.AccountArgs{
-		CloudwatchRoleArn: role.Arn,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{policy}))
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 // BuiltinAlgorithms are the SageMaker built-in algorithm repositories that serve real-time
@@ -123,7 +124,7 @@ func (c *StackConfig) validateModels(p *problems) {
 			if c.SamplingPercent < 1 || c.SamplingPercent > 100 {
 				p.add(path+".capture.samplingPercent", "must be between 1 and 100 (got %d)", c.SamplingPercent)
 			}
-			if _, err := ParseS3Prefix(c.S3URI); err != nil {
+			if _, err := iampolicy.ParseS3Prefix(c.S3URI); err != nil {
 				p.add(path+".capture.s3Uri", "%v; e.g. s3://my-captures/%s", err, name)
 			}
 			if c.KMSKeyArn != "" && !awscontract.ValidKMSKeyARN(c.KMSKeyArn) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 const canaryURL = "s3://ml-rest-api-artifacts-prod/models/ratings/v2/model.tar.gz"
@@ -100,7 +101,7 @@ func assertEndpointArns(t *testing.T, run *Run, endpoints []string) {
 		if !strings.HasPrefix(p.Name, "api-role-policy-") {
 			continue
 		}
-		var doc infra.PolicyDocument
+		var doc iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(p.Str("policy")), &doc))
 		require.Len(t, doc.Statement, 1, p.Name)
 		assert.Equal(t, []string{"sagemaker:InvokeEndpoint"}, doc.Statement[0].Action, p.Name)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 const (
@@ -209,7 +210,7 @@ func TestRollbackAlarmsAreReadable(t *testing.T) {
 	t.Parallel()
 	run := runStack(t, "prod")
 	for _, name := range []string{"ratings", "ratings-canary", "recommendations", "propensity"} {
-		var doc infra.PolicyDocument
+		var doc iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(run.Get(tRolePolicy, name+"-role-policy").Str("policy")), &doc))
 		var read []string
 		for _, st := range doc.Statement {
@@ -257,7 +258,7 @@ func TestArtifactGrantsArePerArtifact(t *testing.T) {
 		"ratings-canary": canaryURL,
 	} {
 		grant := run.Get(tRolePolicy, infra.ArtifactPolicyName(model, url))
-		var doc infra.PolicyDocument
+		var doc iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(grant.Str("policy")), &doc))
 		require.Len(t, doc.Statement, 1)
 		assert.Equal(t, []string{"s3:GetObject"}, doc.Statement[0].Action)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 const (
@@ -250,7 +251,7 @@ func TestNoWildcardsOutsideTheAllowlist(t *testing.T) {
 		policies := run.All(tRolePolicy)
 		require.NotEmpty(t, policies)
 		for _, p := range policies {
-			var doc infra.PolicyDocument
+			var doc iampolicy.PolicyDocument
 			require.NoError(t, json.Unmarshal([]byte(p.Str("policy")), &doc), p.Name)
 			for _, st := range doc.Statement {
 				where := fmt.Sprintf("%s %s %s", stack, p.Name, st.Sid)
@@ -263,18 +264,18 @@ func TestNoWildcardsOutsideTheAllowlist(t *testing.T) {
 					}
 					if r == "*" {
 						for _, a := range st.Action {
-							_, ok := infra.UnscopedActions[a]
-							assert.True(t, ok, "%s: %s on * is not in infra.UnscopedActions", where, a)
+							_, ok := iampolicy.UnscopedActions[a]
+							assert.True(t, ok, "%s: %s on * is not in iampolicy.UnscopedActions", where, a)
 						}
 						assert.Len(t, st.Action, 1, "%s: an unscoped action stands alone", where)
 						continue
 					}
-					assert.True(t, infra.WildcardResourceAllowed(r), "%s: wildcard resource %s is not in infra.WildcardResources", where, r)
+					assert.True(t, iampolicy.WildcardResourceAllowed(r), "%s: wildcard resource %s is not in iampolicy.WildcardResources", where, r)
 				}
 			}
 		}
 		for _, r := range run.All(tRole) {
-			var doc infra.PolicyDocument
+			var doc iampolicy.PolicyDocument
 			require.NoError(t, json.Unmarshal([]byte(r.Str("assumeRolePolicy")), &doc))
 			for _, st := range doc.Statement {
 				assert.NotContains(t, st.Principal["Service"], "*")

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -39,7 +40,7 @@ type exchange struct {
 	Headers      map[string]any // response header overrides
 }
 
-var platform = infra.Platform{Partition: "aws", Region: "eu-west-1", AccountID: mockAccount}
+var platform = iampolicy.Platform{Partition: "aws", Region: "eu-west-1", AccountID: mockAccount}
 
 // deployedRoute is a route and its operation as the stack's document deploys it.
 type deployedRoute struct {

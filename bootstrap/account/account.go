@@ -3,12 +3,9 @@ package account
 import (
 	"fmt"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/ml-rest-api/ml-rest-api/internal/account"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
 // TypeAccount is the bootstrap component's type token.
@@ -46,19 +43,10 @@ type Account struct {
 
 // Deploy registers the bootstrap's resources.
 func Deploy(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
-	region, err := aws.GetRegion(ctx, nil)
+	p, err := account.Lookup(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("looking up the AWS region (set aws:region): %w", err)
+		return nil, err
 	}
-	partition, err := aws.GetPartition(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the AWS partition: %w", err)
-	}
-	identity, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the AWS account: %w", err)
-	}
-	p := infra.Platform{Partition: partition.Partition, Region: region.Name, AccountID: identity.AccountId}
 	tags := pulumi.StringMap{"project": pulumi.String(cfg.Project), "stack": pulumi.String(cfg.Stack), "managed-by": pulumi.String(Namespace)}
 
 	comp := &Account{}
@@ -113,32 +101,11 @@ func Deploy(ctx *pulumi.Context, cfg *Config) (*Outputs, error) {
 	}
 
 	if *cfg.ManageAPIGatewayAccount {
-		trust, err := infra.APIGatewayAssumeRolePolicy().JSON()
+		_, role, err := account.NewAPIGatewayLogging(ctx, account.LoggingNames{
+			Role: name + "-apigateway-cloudwatch", Policy: name + "-apigateway-cloudwatch-policy", Account: name + "-apigateway-account",
+		}, p, tags, parent)
 		if err != nil {
-			return nil, err
-		}
-		role, err := iam.NewRole(ctx, name+"-apigateway-cloudwatch", &iam.RoleArgs{
-			Description:      pulumi.String("API Gateway: write execution and access logs (account setting)"),
-			AssumeRolePolicy: pulumi.String(trust),
-			Tags:             tags,
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("bootstrap: api gateway cloudwatch role: %w", err)
-		}
-		doc, err := infra.APIGatewayLoggingPolicy(p).JSON()
-		if err != nil {
-			return nil, err
-		}
-		policy, err := iam.NewRolePolicy(ctx, name+"-apigateway-cloudwatch-policy", &iam.RolePolicyArgs{
-			Role: role.ID(), Policy: pulumi.String(doc),
-		}, parent)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := apigateway.NewAccount(ctx, name+"-apigateway-account", &apigateway.AccountArgs{
-			CloudwatchRoleArn: role.Arn,
-		}, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
-			return nil, fmt.Errorf("bootstrap: api gateway account: %w", err)
+			return nil, fmt.Errorf("bootstrap: %w", err)
 		}
 		out.APIGatewayCloudWatchRole = role.Arn
 	}

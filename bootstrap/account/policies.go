@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 // OIDCIssuer is Pulumi Cloud's OIDC issuer for Deployments.
@@ -12,8 +12,8 @@ const OIDCIssuer = "https://api.pulumi.com/oidc"
 
 // DeployTrustPolicy lets exactly one stack of the project assume the role through Pulumi
 // Cloud's OIDC tokens (audience = the organisation; subject scoped to the stack).
-func DeployTrustPolicy(providerArn, org, project, stack string) infra.PolicyDocument {
-	return infra.PolicyDocument{Version: "2012-10-17", Statement: []infra.PolicyStatement{{
+func DeployTrustPolicy(providerArn, org, project, stack string) iampolicy.PolicyDocument {
+	return iampolicy.PolicyDocument{Version: "2012-10-17", Statement: []iampolicy.PolicyStatement{{
 		Effect:    "Allow",
 		Principal: map[string]string{"Federated": providerArn},
 		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
@@ -63,7 +63,7 @@ func DeployWildcardAllowed(arn string) bool {
 }
 
 // DeployPolicy allows what ml-rest-api manages for one stack, and nothing else.
-func DeployPolicy(p infra.Platform, project, stack string) infra.PolicyDocument {
+func DeployPolicy(p iampolicy.Platform, project, stack string) iampolicy.PolicyDocument {
 	arn := func(service, region, account, res string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", p.Partition, service, region, account, res)
 	}
@@ -71,11 +71,11 @@ func DeployPolicy(p infra.Platform, project, stack string) infra.PolicyDocument 
 	prefix := project + "-" + stack
 	role := fmt.Sprintf("arn:%s:iam::%s:role/*", p.Partition, p.AccountID)
 	apigw := func(path string) string { return fmt.Sprintf("arn:%s:apigateway:%s::%s", p.Partition, p.Region, path) }
-	st := func(sid string, actions []string, resources []string, cond map[string]map[string]string) infra.PolicyStatement {
-		return infra.PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: cond}
+	st := func(sid string, actions []string, resources []string, cond map[string]map[string]string) iampolicy.PolicyStatement {
+		return iampolicy.PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: cond}
 	}
 	tagActions := func(svc string) []string { return []string{svc + ":AddTags", svc + ":DeleteTags", svc + ":ListTags"} }
-	return infra.PolicyDocument{Version: "2012-10-17", Statement: []infra.PolicyStatement{
+	return iampolicy.PolicyDocument{Version: "2012-10-17", Statement: []iampolicy.PolicyStatement{
 		st("SageMakerModelsAndConfigs", append([]string{
 			"sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:DescribeModel",
 			"sagemaker:CreateEndpointConfig", "sagemaker:DeleteEndpointConfig", "sagemaker:DescribeEndpointConfig",

@@ -20,6 +20,7 @@ import (
 	"github.com/ml-rest-api/ml-rest-api/bootstrap/account"
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
@@ -122,7 +123,7 @@ func TestBootstrap(t *testing.T) {
 		role := run.get(t, tRole, "account-deploy-"+s)
 		assert.Equal(t, "ml-rest-api-deploy-"+s, role.In("name"))
 		assert.Equal(t, role.Out("arn"), roles[s])
-		var trust infra.PolicyDocument
+		var trust iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(role.Str("assumeRolePolicy")), &trust))
 		require.Len(t, trust.Statement, 1)
 		assert.Equal(t, providerArn, trust.Statement[0].Principal["Federated"])
@@ -142,7 +143,7 @@ func TestDeployPoliciesAreScoped(t *testing.T) {
 	run, err := runBootstrap(t, false, nil)
 	require.NoError(t, err)
 	for _, s := range []string{"dev", "prod"} {
-		var doc infra.PolicyDocument
+		var doc iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(run.get(t, tPolicy, "account-deploy-"+s+"-policy").Str("policy")), &doc))
 		for _, st := range doc.Statement {
 			for _, a := range st.Action {
@@ -182,7 +183,7 @@ func TestExistingProviderIsReused(t *testing.T) {
 	assert.False(t, created, "AWS allows one provider per URL per account")
 	_, acct := run.mon.Lookup(tAccount, "account-apigateway-account")
 	assert.False(t, acct)
-	var trust infra.PolicyDocument
+	var trust iampolicy.PolicyDocument
 	require.NoError(t, json.Unmarshal([]byte(run.get(t, tRole, "account-deploy-dev").Str("assumeRolePolicy")), &trust))
 	assert.Equal(t, existing, trust.Statement[0].Principal["Federated"])
 	assert.Equal(t, "", run.outputs[account.OutAPIGatewayLoggingRole])

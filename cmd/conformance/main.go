@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
@@ -82,7 +83,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
-	routes, err := infra.Routes(cfg, infra.Platform{Partition: "aws", Region: region}, templates.Files)
+	routes, err := infra.Routes(cfg, iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
 	if err != nil {
 		return false, err
 	}

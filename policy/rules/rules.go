@@ -13,6 +13,7 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 // Config is the pack's configuration (`--policy-pack-config`); zero values take the defaults.
@@ -74,13 +75,13 @@ var Rules = []Rule{
 		},
 	},
 	{
-		Name: "iam-no-wildcard-resource", Description: `No IAM statement grants an action wildcard, or "*" resources outside the documented allowlist (infra.UnscopedActions).`,
+		Name: "iam-no-wildcard-resource", Description: `No IAM statement grants an action wildcard, or "*" resources outside the documented allowlist (iampolicy.UnscopedActions).`,
 		Types: []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			if computed(p, "policy") {
 				return nil
 			}
-			var doc infra.PolicyDocument
+			var doc iampolicy.PolicyDocument
 			if err := json.Unmarshal([]byte(str(p, "policy")), &doc); err != nil {
 				return []string{"policy is not a JSON policy document: " + err.Error()}
 			}
@@ -95,7 +96,7 @@ var Rules = []Rule{
 					continue
 				}
 				for _, a := range st.Action {
-					if _, ok := infra.UnscopedActions[a]; !ok {
+					if _, ok := iampolicy.UnscopedActions[a]; !ok {
 						out = append(out, fmt.Sprintf("statement %q: %s on resource * (not in the allowlist of unscoped actions)", st.Sid, a))
 					}
 				}

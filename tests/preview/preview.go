@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
@@ -48,7 +49,7 @@ func Run(o Options) (*Transcript, error) {
 		return nil, err
 	}
 	region := flat["aws:region"]
-	routes, err := infra.Routes(cfg, infra.Platform{Partition: "aws", Region: region}, templates.Files)
+	routes, err := infra.Routes(cfg, iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
 	if err != nil {
 		return nil, err
 	}

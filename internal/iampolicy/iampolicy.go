@@ -1,4 +1,6 @@
-package infra
+// Package iampolicy builds the IAM policy documents of the program and the bootstrap: pure
+// functions, golden-tested, checked against the allowlists below.
+package iampolicy
 
 import (
 	"encoding/json"
@@ -62,14 +64,16 @@ func (d PolicyDocument) JSON() (string, error) {
 	return string(b), err
 }
 
-// Platform holds the account facts resolved once per run.
+// Platform holds the account facts ARNs are built from, resolved once per run
+// (account.Lookup).
 type Platform struct {
 	Partition string
 	Region    string
 	AccountID string
 }
 
-func (p Platform) arn(service, region, account, resource string) string {
+// ARN builds an ARN in the platform's partition.
+func (p Platform) ARN(service, region, account, resource string) string {
 	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", p.Partition, service, region, account, resource)
 }
 
@@ -101,38 +105,8 @@ func APIGatewayAssumeRolePolicy() PolicyDocument {
 	}}}
 }
 
-// ImageRef is a parsed ECR image reference.
-type ImageRef struct {
-	URI        string
-	Account    string
-	Region     string
-	Repository string
-}
-
-// ParseImage parses an ECR image URI (the format validated for models.<name>.image.uri and
-// returned by sagemaker.GetPrebuiltEcrImage).
-func ParseImage(uri string) (ImageRef, error) {
-	m := reECRImage.FindStringSubmatch(uri)
-	if m == nil {
-		return ImageRef{}, fmt.Errorf("image %q is not an ECR image URI", uri)
-	}
-	return ImageRef{URI: uri, Account: m[1], Region: m[2], Repository: m[4]}, nil
-}
-
-// S3Object is a parsed s3://bucket/key URL.
-type S3Object struct{ Bucket, Key string }
-
-// ParseS3URL parses a model artifact URL.
-func ParseS3URL(url string) (S3Object, error) {
-	m := reS3ModelURL.FindStringSubmatch(url)
-	if m == nil {
-		return S3Object{}, fmt.Errorf("%q is not an s3://bucket/key.tar.gz URL", url)
-	}
-	return S3Object{Bucket: m[1], Key: m[2]}, nil
-}
-
 // ArtifactReadPolicy lets a model's execution role read exactly one model artifact. It is a
-// policy of its own, named after the artifact (see newExecutionRole), so that a model change
+// policy of its own, named after the artifact (see the inference component), so that a model change
 // grants the new artifact before the rollout and revokes the old one only when the run ends.
 func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
@@ -141,20 +115,6 @@ func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 		Action:   []string{"s3:GetObject"},
 		Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
 	}}}
-}
-
-// S3Prefix is a data capture destination: a bucket and a key prefix ("" for the whole bucket).
-type S3Prefix struct{ Bucket, Prefix string }
-
-var reS3Prefix = regexp.MustCompile(`^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/([^\s]*?))?/?$`)
-
-// ParseS3Prefix parses a capture destination (s3://bucket/prefix).
-func ParseS3Prefix(uri string) (S3Prefix, error) {
-	m := reS3Prefix.FindStringSubmatch(uri)
-	if m == nil || len(uri) > 512 { // DataCaptureConfig.DestinationS3Uri: at most 512 characters
-		return S3Prefix{}, fmt.Errorf("%q is not an s3://bucket/prefix URI", uri)
-	}
-	return S3Prefix{Bucket: m[1], Prefix: m[2]}, nil
 }
 
 // CapturePolicy lets a model's execution role write its endpoint's captured data: objects
@@ -181,14 +141,14 @@ func CapturePolicy(p Platform, dest S3Prefix, kmsKeyArn string) PolicyDocument {
 // alarms (blue/green guardrails) — read exactly those alarms: "Ensure that your IAM execution
 // role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback
 // alarms you specify" (SageMaker guide, deployment-guardrails-configuration).
-func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, rollbackAlarms []string) PolicyDocument {
-	logGroup := "log-group:" + EndpointLogGroup(endpointName)
+func ModelExecutionPolicy(p Platform, endpointLogGroup string, image ImageRef, rollbackAlarms []string) PolicyDocument {
+	logGroup := "log-group:" + endpointLogGroup
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{
 			Sid:      "PullModelImage",
 			Effect:   "Allow",
 			Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-			Resource: []string{p.arn("ecr", image.Region, image.Account, "repository/"+image.Repository)},
+			Resource: []string{p.ARN("ecr", image.Region, image.Account, "repository/"+image.Repository)},
 		},
 		{
 			Sid:      "EcrAuthorizationToken",
@@ -200,7 +160,7 @@ func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, rollb
 			Sid:      "WriteEndpointLogs",
 			Effect:   "Allow",
 			Action:   []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
-			Resource: []string{p.arn("logs", p.Region, p.AccountID, logGroup), p.arn("logs", p.Region, p.AccountID, logGroup+":log-stream:*")},
+			Resource: []string{p.ARN("logs", p.Region, p.AccountID, logGroup), p.ARN("logs", p.Region, p.AccountID, logGroup+":log-stream:*")},
 		},
 		{
 			Sid:       "PublishEndpointMetrics",
@@ -213,7 +173,7 @@ func ModelExecutionPolicy(p Platform, endpointName string, image ImageRef, rollb
 	if len(rollbackAlarms) > 0 {
 		var arns []string
 		for _, a := range rollbackAlarms {
-			arns = append(arns, p.arn("cloudwatch", p.Region, p.AccountID, "alarm:"+a))
+			arns = append(arns, p.ARN("cloudwatch", p.Region, p.AccountID, "alarm:"+a))
 		}
 		doc.Statement = append(doc.Statement, PolicyStatement{
 			Sid:      "ReadRollbackAlarms",
@@ -247,6 +207,6 @@ func APIGatewayLoggingPolicy(p Platform) PolicyDocument {
 			"logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
 			"logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents", "logs:PutLogEvents",
 		},
-		Resource: []string{p.arn("logs", p.Region, p.AccountID, "log-group:*")},
+		Resource: []string{p.ARN("logs", p.Region, p.AccountID, "log-group:*")},
 	}}}
 }
