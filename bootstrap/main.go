@@ -6,12 +6,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/ml-rest-api/ml-rest-api/bootstrap/account"
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
 )
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg, err := account.LoadConfig(infra.ContextConfig(ctx))
+		cfg, err := account.LoadConfig(config.ContextConfig(ctx))
 		if err != nil {
 			return err
 		}

@@ -149,7 +149,7 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 }
 
 // webACLLines prices a web ACL, its rules (a managed rule group counts as one) and the
-// requests it inspects. The program sets the rules as ruleJson (infra.WAFRules).
+// requests it inspects. The program sets the rules as ruleJson (ops.WAFRules).
 func webACLLines(r Resource) ([]Line, error) {
 	var rules []struct{ Name string }
 	if err := json.Unmarshal([]byte(str(r.Inputs["ruleJson"])), &rules); err != nil {

@@ -2,7 +2,13 @@ package infra
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/access"
+	"github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/inference"
+	"github.com/ml-rest-api/ml-rest-api/infra/ops"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -10,16 +16,16 @@ import (
 // app configs, documented in README.md).
 type Outputs struct {
 	// Endpoints are the stable model endpoints by model name.
-	Endpoints map[string]*ModelEndpoint
+	Endpoints map[string]*inference.ModelEndpoint
 	// Canary is the canary version's endpoint, nil without a canary.
-	Canary *ModelEndpoint
-	API    *RestAPI
-	Access *Access
+	Canary *inference.ModelEndpoint
+	API    *api.RestAPI
+	Access *access.Access
 	Stack  string
 	// Optional parts: nil or unset when the stack turns them off.
-	Monitoring    *Monitoring
-	Firewall      *Firewall
-	Notifications *Notifications
+	Monitoring    *ops.Monitoring
+	Firewall      *ops.Firewall
+	Notifications *ops.Notifications
 }
 
 // Output names.
@@ -102,16 +108,16 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 // curlExample is a ready command for the first route, reading the first client's key from the
 // stack's secret output at run time, so the command itself holds no secret.
 func (o *Outputs) curlExample() pulumi.StringOutput {
-	clients := sortedKeys(o.Access.APIKeyIDs)
+	clients := slices.Sorted(maps.Keys(o.Access.APIKeyIDs))
 	if len(o.API.Routes) == 0 || len(clients) == 0 {
 		return pulumi.String("").ToStringOutput()
 	}
 	r := o.API.Routes[0]
 	key := fmt.Sprintf(`$(pulumi stack output %s --stack %s --show-secrets --json | jq -r '.["%s"]')`, OutAPIKeyValues, o.Stack, clients[0])
 	switch r.Kind {
-	case RouteCSV:
+	case api.RouteCSV:
 		return pulumi.Sprintf(`curl -sS -X POST -H "x-api-key: %s" -H 'Content-Type: text/csv' --data-binary @rows.csv '%s%s'`, key, o.API.InvokeURL, r.ResourcePath)
-	case RouteRecommendations:
+	case api.RouteRecommendations:
 		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/U:114521?k=10&inference_type=deterministic'`, key, o.API.InvokeURL, r.Path)
 	default:
 		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/321?items=101,131,162'`, key, o.API.InvokeURL, r.Path)

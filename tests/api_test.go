@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -268,7 +269,7 @@ func TestStage(t *testing.T) {
 		assert.Nil(t, dep.In("stageName"), "never the deprecated Deployment.StageName")
 		// The trigger is the document's hash; the deployment names the REST API, so it is created
 		// after PutRestApi applied the document.
-		assert.Equal(t, infra.DocumentHash(api.Str("body")), dep.Map("triggers")["document"])
+		assert.Equal(t, restapi.DocumentHash(api.Str("body")), dep.Map("triggers")["document"])
 		assert.Equal(t, api.ID, dep.In("restApi"))
 		st := run.Get(tStage, "api-stage")
 		assert.Equal(t, stack, st.In("stageName"))

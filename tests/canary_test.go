@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
@@ -18,7 +19,7 @@ func TestDevHasNoCanary(t *testing.T) {
 	t.Parallel()
 	run := runStack(t, "dev")
 	assert.Nil(t, run.Get(tStage, "api-stage").In("canarySettings"))
-	assert.False(t, run.Has(infra.TypeModelEndpoint, "ratings-canary"))
+	assert.False(t, run.Has(names.TypeModelEndpoint, "ratings-canary"))
 	assert.Len(t, run.All(tEndpoint), 3)
 	assert.Equal(t, "", run.Output(infra.OutCanaryEndpointName))
 }
@@ -57,7 +58,7 @@ func TestPromotionChangesTheStableModelAndRemovesTheCanary(t *testing.T) {
 	assert.Equal(t, canaryURL, after.Get(tModel, "ratings-model").Map("primaryContainer")["modelDataUrl"])
 	assert.NotEqual(t, before.Get(tModel, "ratings-model").Inputs, after.Get(tModel, "ratings-model").Inputs)
 	assert.Nil(t, after.Get(tStage, "api-stage").In("canarySettings"))
-	assert.False(t, after.Has(infra.TypeModelEndpoint, "ratings-canary"))
+	assert.False(t, after.Has(names.TypeModelEndpoint, "ratings-canary"))
 	assertEndpointArns(t, after, []string{"propensity", "ratings", "recommendations"})
 	// The stable endpoint keeps its name: apps and the stage variable need no change.
 	assert.Equal(t, "ml-rest-api-prod-ratings", after.Get(tStage, "api-stage").Map("variables")["ratingsEndpoint"])

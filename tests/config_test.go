@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/inference"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
-
-	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
 // obj walks a decoded config value by keys (map keys or list indexes as ints).
@@ -155,7 +155,7 @@ var badConfigs = []struct {
 	{
 		name: "unknown algorithm",
 		edit: func(c map[string]any) { obj(c, "models", "ratings", "image")["algorithm"] = "objec2vec" },
-		want: []string{`ml-rest-api:models.ratings.image.algorithm: unknown algorithm "objec2vec"; use one of ` + strings.Join(infra.BuiltinAlgorithms, ", ") + `, or set uri to an ECR image`},
+		want: []string{`ml-rest-api:models.ratings.image.algorithm: unknown algorithm "objec2vec"; use one of ` + strings.Join(inference.BuiltinAlgorithms, ", ") + `, or set uri to an ECR image`},
 	},
 	{
 		name: "every problem at once",
@@ -360,7 +360,7 @@ func TestProjectDeclaresEveryStackKey(t *testing.T) {
 		} `yaml:"config"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &project))
-	assert.Equal(t, infra.Namespace, project.Name)
+	assert.Equal(t, names.Namespace, project.Name)
 	var declared []string
 	for k, d := range project.Config {
 		declared = append(declared, k)
@@ -368,12 +368,12 @@ func TestProjectDeclaresEveryStackKey(t *testing.T) {
 	}
 	sort.Strings(declared)
 	for _, k := range []string{"models", "api", "access", "canary", "apiKeyValues", "tags", "monitoring", "waf", "protection"} {
-		assert.Contains(t, declared, infra.Namespace+":"+k)
-		assert.Equal(t, "object", project.Config[infra.Namespace+":"+k].Type, k)
+		assert.Contains(t, declared, names.Namespace+":"+k)
+		assert.Equal(t, "object", project.Config[names.Namespace+":"+k].Type, k)
 	}
 	for _, stack := range stacks {
 		for k := range stackConfig(t, stack) {
-			if strings.HasPrefix(k, infra.Namespace+":") {
+			if strings.HasPrefix(k, names.Namespace+":") {
 				assert.Contains(t, declared, k, "Pulumi.%s.yaml sets %s, which Pulumi.yaml does not declare", stack, k)
 			}
 		}

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/inference"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
@@ -56,14 +57,14 @@ func TestStageVariablesAreWhatAPIGatewayAccepts(t *testing.T) {
 		for k, v := range asStrings(st.Map("canarySettings")["stageVariableOverrides"]) {
 			require.NoError(t, awscontract.StageVariable(k, v), "%s canary override", stack)
 		}
-		require.NoError(t, infra.CheckStageVariables(vars), stack)
+		require.NoError(t, restapi.CheckStageVariables(vars), stack)
 		if run.Config.API.CORS.AnyOrigin() {
-			assert.NotContains(t, vars, infra.StageVarCORSOrigins, "%s: any origin is a static header", stack)
+			assert.NotContains(t, vars, restapi.StageVarCORSOrigins, "%s: any origin is a static header", stack)
 		} else {
-			assert.Equal(t, strings.Join(run.Config.API.CORS.AllowedOrigins, ","), vars[infra.StageVarCORSOrigins], stack)
+			assert.Equal(t, strings.Join(run.Config.API.CORS.AllowedOrigins, ","), vars[restapi.StageVarCORSOrigins], stack)
 		}
 	}
-	assert.EqualError(t, infra.CheckStageVariables(map[string]string{"corsOrigins": "*", "ok": "a", "empty": ""}),
+	assert.EqualError(t, restapi.CheckStageVariables(map[string]string{"corsOrigins": "*", "ok": "a", "empty": ""}),
 		"stage variable corsOrigins = \"*\": API Gateway accepts only non-empty values of letters, digits and -._~:/?#&=,\n"+
 			"stage variable empty = \"\": API Gateway accepts only non-empty values of letters, digits and -._~:/?#&=,")
 }
@@ -82,11 +83,11 @@ func TestConfigRulesMatchTheModels(t *testing.T) {
 	t.Parallel()
 	sm, ok := loadContract(t).Service("sagemaker")
 	require.True(t, ok)
-	assert.Equal(t, sm.Shapes["ProductionVariantInstanceType"].Enum, infra.SageMakerInstanceTypes,
+	assert.Equal(t, sm.Shapes["ProductionVariantInstanceType"].Enum, inference.SageMakerInstanceTypes,
 		"infra/instancetypes.go must list the model's ProductionVariantInstanceType enum")
-	assert.Equal(t, float64(infra.MaxEnvironmentEntries), *sm.Shapes["EnvironmentMap"].Max)
-	assert.Equal(t, float64(infra.MaxEnvironmentKey), *sm.Shapes["EnvironmentKey"].Max)
-	assert.Equal(t, float64(infra.MaxEnvironmentValue), *sm.Shapes["EnvironmentValue"].Max)
+	assert.Equal(t, float64(inference.MaxEnvironmentEntries), *sm.Shapes["EnvironmentMap"].Max)
+	assert.Equal(t, float64(inference.MaxEnvironmentKey), *sm.Shapes["EnvironmentKey"].Max)
+	assert.Equal(t, float64(inference.MaxEnvironmentValue), *sm.Shapes["EnvironmentValue"].Max)
 	assert.Equal(t, "[a-zA-Z_][a-zA-Z0-9_]*", sm.Shapes["EnvironmentKey"].Pattern)
 	logs, _ := loadContract(t).Service("logs")
 	assert.Equal(t, `^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`, logs.Shapes["TagKey"].Pattern, "the tag rule's character set")

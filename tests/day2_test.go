@@ -4,9 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/stretchr/testify/assert"
-
-	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
 // F1: a model with blue/green guardrails can be rolled back by SageMaker while the provider
@@ -49,7 +48,7 @@ func TestTwoStepPromotion(t *testing.T) {
 
 	assert.Equal(t, canaryURL, step1.Get(tModel, "ratings-model").Map("primaryContainer")["modelDataUrl"], "step 1 moves the stable endpoint")
 	assert.NotEqual(t, before.Get(tModel, "ratings-model").Inputs, step1.Get(tModel, "ratings-model").Inputs)
-	assert.True(t, step1.Has(infra.TypeModelEndpoint, "ratings-canary"), "the canary keeps running in step 1")
+	assert.True(t, step1.Has(names.TypeModelEndpoint, "ratings-canary"), "the canary keeps running in step 1")
 	assert.NotNil(t, step1.Get(tStage, "api-stage").In("canarySettings"))
 	assertEndpointArns(t, step1, []string{"propensity", "ratings", "ratings-canary", "recommendations"})
 
@@ -60,7 +59,7 @@ func TestTwoStepPromotion(t *testing.T) {
 		}
 		assert.True(t, r.Inputs.DeepEquals(step1.Get(r.Type, r.Name).Inputs), "step 2 changes %s::%s", r.Type, r.Name)
 	}
-	assert.False(t, step2.Has(infra.TypeModelEndpoint, "ratings-canary"))
+	assert.False(t, step2.Has(names.TypeModelEndpoint, "ratings-canary"))
 	assert.Nil(t, step2.Get(tStage, "api-stage").In("canarySettings"))
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
@@ -30,7 +32,7 @@ type Res = mockaws.Res
 // stackConfig reads Pulumi.<stack>.yaml as the CLI hands it to the program.
 func stackConfig(t testing.TB, stack string) map[string]string {
 	t.Helper()
-	cfg, secure, err := infra.ReadStackFile(repoRoot, stack)
+	cfg, secure, err := config.ReadStackFile(repoRoot, stack)
 	require.NoError(t, err)
 	require.Empty(t, secure, "committed stack files hold no secrets")
 	return cfg
@@ -69,7 +71,7 @@ func configFor(t testing.TB, stack string, o runOpts) (map[string]string, []stri
 	if o.mutate != nil {
 		decoded := map[string]any{}
 		for k, v := range flat {
-			name, ok := strings.CutPrefix(k, infra.Namespace+":")
+			name, ok := strings.CutPrefix(k, names.Namespace+":")
 			if !ok {
 				continue
 			}
@@ -79,7 +81,7 @@ func configFor(t testing.TB, stack string, o runOpts) (map[string]string, []stri
 		}
 		o.mutate(decoded)
 		for k := range flat {
-			if strings.HasPrefix(k, infra.Namespace+":") {
+			if strings.HasPrefix(k, names.Namespace+":") {
 				delete(flat, k)
 			}
 		}
@@ -89,31 +91,31 @@ func configFor(t testing.TB, stack string, o runOpts) (map[string]string, []stri
 			}
 			b, err := json.Marshal(v)
 			require.NoError(t, err)
-			flat[infra.Namespace+":"+k] = string(b)
+			flat[names.Namespace+":"+k] = string(b)
 		}
 	}
 	var secrets []string
 	for _, k := range o.secrets {
-		secrets = append(secrets, infra.Namespace+":"+k)
+		secrets = append(secrets, names.Namespace+":"+k)
 	}
 	return flat, secrets
 }
 
 // loadConfig runs LoadConfig over a stack's (edited) configuration.
-func loadConfig(t testing.TB, stack string, opts ...runOpt) (*infra.StackConfig, error) {
+func loadConfig(t testing.TB, stack string, opts ...runOpt) (*config.StackConfig, error) {
 	var o runOpts
 	for _, f := range opts {
 		f(&o)
 	}
 	flat, secrets := configFor(t, stack, o)
-	return infra.LoadConfig(infra.MapSource{StackName: stack, Config: flat, Secrets: secrets})
+	return config.LoadConfig(config.MapSource{StackName: stack, Config: flat, Secrets: secrets})
 }
 
 // Run is the result of running the program once under mocks.
 type Run struct {
 	t       testing.TB
 	Stack   string
-	Config  *infra.StackConfig
+	Config  *config.StackConfig
 	rec     *mockaws.Monitor
 	Outputs map[string]internals.UnsafeAwaitOutputResult
 }
@@ -137,7 +139,7 @@ func tryRunStack(t testing.TB, stack string, opts ...runOpt) (*Run, error) {
 	rec := mockaws.New(region)
 	run := &Run{t: t, Stack: stack, rec: rec, Outputs: map[string]internals.UnsafeAwaitOutputResult{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
+		cfg, err := config.LoadConfig(config.ContextConfig(ctx))
 		if err != nil {
 			return err
 		}
@@ -155,7 +157,7 @@ func tryRunStack(t testing.TB, stack string, opts ...runOpt) (*Run, error) {
 			run.Outputs[name] = res
 		}
 		return nil
-	}, pulumi.WithMocks(infra.Namespace, stack, rec), func(info *pulumi.RunInfo) {
+	}, pulumi.WithMocks(names.Namespace, stack, rec), func(info *pulumi.RunInfo) {
 		info.Config = flat
 		info.ConfigSecretKeys = secrets
 		info.DryRun = o.dryRun

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/inference"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
@@ -59,7 +60,7 @@ func TestInferenceTier(t *testing.T) {
 			run := runStack(t, stack)
 			for model, want := range wantModels[stack] {
 				endpointName := fmt.Sprintf("ml-rest-api-%s-%s", stack, model)
-				comp := run.Get(infra.TypeModelEndpoint, model)
+				comp := run.Get(names.TypeModelEndpoint, model)
 				assert.False(t, comp.Custom)
 
 				role := run.Get(tRole, model+"-role")
@@ -196,7 +197,7 @@ func TestEndpointLogGroupsAreOwned(t *testing.T) {
 			assert.Equal(t, "/aws/sagemaker/Endpoints/"+ep.Str("name"), lg.In("name"), ep.Name)
 			assert.Equal(t, float64(run.Config.API.LogRetentionDays), lg.In("retentionInDays"), ep.Name)
 			assert.True(t, ep.DependsOnRes(lg), "%s: the group exists before SageMaker writes to it", ep.Name)
-			canary := strings.HasSuffix(component, infra.CanarySuffix)
+			canary := strings.HasSuffix(component, names.CanarySuffix)
 			guarded := stack == "prod" && !canary
 			assert.Equal(t, guarded, lg.Protect, ep.Name)
 			assert.Equal(t, guarded, lg.RetainOnDelete, ep.Name)
@@ -238,7 +239,7 @@ func TestChangingOneArtifactTouchesOnlyThatModel(t *testing.T) {
 		v2 := "s3://ml-rest-api-artifacts-" + stack + "/models/recommendations/v2/model.tar.gz"
 		before := runStack(t, stack)
 		after := runStack(t, stack, withConfig(func(c map[string]any) { obj(c, "models", "recommendations")["modelDataUrl"] = v2 }))
-		oldGrant, newGrant := infra.ArtifactPolicyName("recommendations", v1), infra.ArtifactPolicyName("recommendations", v2)
+		oldGrant, newGrant := inference.ArtifactPolicyName("recommendations", v1), inference.ArtifactPolicyName("recommendations", v2)
 		require.NotEqual(t, oldGrant, newGrant)
 		assert.True(t, before.Has(tRolePolicy, oldGrant) && !before.Has(tRolePolicy, newGrant), stack)
 		assert.True(t, after.Has(tRolePolicy, newGrant) && !after.Has(tRolePolicy, oldGrant), stack)
@@ -257,7 +258,7 @@ func TestArtifactGrantsArePerArtifact(t *testing.T) {
 		"ratings":        "s3://ml-rest-api-artifacts-prod/models/ratings/v1/model.tar.gz",
 		"ratings-canary": canaryURL,
 	} {
-		grant := run.Get(tRolePolicy, infra.ArtifactPolicyName(model, url))
+		grant := run.Get(tRolePolicy, inference.ArtifactPolicyName(model, url))
 		var doc iampolicy.PolicyDocument
 		require.NoError(t, json.Unmarshal([]byte(grant.Str("policy")), &doc))
 		require.Len(t, doc.Statement, 1)

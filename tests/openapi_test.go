@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -32,9 +32,9 @@ func clientDocument(t *testing.T, stack string) []byte {
 	t.Helper()
 	cfg, err := loadConfig(t, stack)
 	require.NoError(t, err)
-	routes, err := infra.Routes(cfg, platform, templates.Files)
+	routes, err := restapi.Routes(cfg.APISpec(), platform, templates.Files)
 	require.NoError(t, err)
-	doc, err := infra.ClientDocument(cfg, routes, stackConfig(t, stack)["aws:region"])
+	doc, err := restapi.ClientDocument(cfg.APISpec(), routes, stackConfig(t, stack)["aws:region"])
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, json.Indent(&b, []byte(doc), "", "  "))

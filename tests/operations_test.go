@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/ops"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
@@ -147,7 +148,7 @@ func TestWAF(t *testing.T) {
 	assert.Equal(t, "REGIONAL", acl.In("scope"))
 	assert.Equal(t, map[string]any{"allow": map[string]any{}}, acl.In("defaultAction"))
 	goldenJSON(t, "prod/waf-rules.json", acl.Str("ruleJson"))
-	var rules []infra.WAFRule
+	var rules []ops.WAFRule
 	require.NoError(t, json.Unmarshal([]byte(acl.Str("ruleJson")), &rules))
 	require.Len(t, rules, 3)
 	assert.Equal(t, 3000.0, rules[0].Statement["RateBasedStatement"].(map[string]any)["Limit"])

@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
 // taggable classifies every AWS type the program registers: true when it takes tags. A new type
@@ -38,12 +37,12 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 				continue
 			}
 			tags := r.Map("tags")
-			assert.Equal(t, infra.Namespace, tags["project"], r.Name)
+			assert.Equal(t, names.Namespace, tags["project"], r.Name)
 			assert.Equal(t, stack, tags["stack"], r.Name)
 			assert.Equal(t, "ml-platform", tags["team"], r.Name)
 			assert.Equal(t, extra, tags["environment"], r.Name)
-			if strings.Contains(r.Parent, infra.TypeModelEndpoint) {
-				model := strings.TrimSuffix(r.Parent[strings.LastIndex(r.Parent, "::")+2:], infra.CanarySuffix)
+			if strings.Contains(r.Parent, names.TypeModelEndpoint) {
+				model := strings.TrimSuffix(r.Parent[strings.LastIndex(r.Parent, "::")+2:], names.CanarySuffix)
 				assert.Equal(t, model, tags["model"], r.Name)
 			}
 		}

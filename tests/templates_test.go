@@ -1,7 +1,7 @@
 package tests
 
 // The project's own templates, rendered through tests/vtl/render exactly as the program
-// deploys them (infra.Routes and infra.StageVariables of the committed stacks), end to end:
+// deploys them (restapi.Routes and restapi.StageVariables of the committed stacks), end to end:
 // client request → request template → model payload; model answer → integration response
 // selected by SageMaker's status → response template → client status and body.
 
@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
@@ -44,8 +44,8 @@ var platform = iampolicy.Platform{Partition: "aws", Region: "eu-west-1", Account
 
 // deployedRoute is a route and its operation as the stack's document deploys it.
 type deployedRoute struct {
-	infra.Route
-	infra.DeployedOperation
+	restapi.Route
+	restapi.DeployedOperation
 }
 
 // stackRoutes returns the routes (with the templates read from the generated document) and the
@@ -54,15 +54,15 @@ func stackRoutes(t testing.TB, stack string, opts ...runOpt) (map[string]deploye
 	t.Helper()
 	cfg, err := loadConfig(t, stack, opts...)
 	require.NoError(t, err)
-	routes, err := infra.Routes(cfg, platform, templates.Files)
+	routes, err := restapi.Routes(cfg.APISpec(), platform, templates.Files)
 	require.NoError(t, err)
-	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
+	ops, err := restapi.DeployedOperations(cfg.APISpec(), routes, templates.Files)
 	require.NoError(t, err)
 	byPath := map[string]deployedRoute{}
 	for _, r := range routes {
 		byPath[r.Path] = deployedRoute{r, ops[r.Path]}
 	}
-	return byPath, infra.StageVariables(cfg, cfg.EndpointNames())
+	return byPath, restapi.StageVariables(cfg.API, cfg.EndpointNames())
 }
 
 // runCalls renders every call of a route in one batch.

@@ -10,7 +10,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 )
 
 // Namespace is the bootstrap project's config namespace (its Pulumi.yaml name).
@@ -37,7 +38,7 @@ var (
 
 // LoadConfig decodes ml-rest-api-bootstrap:account strictly, applies defaults and validates,
 // reporting every problem at once with the key and the fix.
-func LoadConfig(src infra.ConfigSource) (*Config, error) {
+func LoadConfig(src config.ConfigSource) (*Config, error) {
 	var errs []error
 	for _, k := range src.Keys() {
 		if name, ok := strings.CutPrefix(k, Namespace+":"); ok && name != KeyAccount {
@@ -57,7 +58,7 @@ func LoadConfig(src infra.ConfigSource) (*Config, error) {
 	}
 	if len(errs) == 0 {
 		if c.Project == "" {
-			c.Project = infra.Namespace
+			c.Project = names.Namespace
 		}
 		if c.ManageAPIGatewayAccount == nil {
 			yes := true

@@ -18,7 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ml-rest-api/ml-rest-api/bootstrap/account"
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
@@ -49,7 +49,7 @@ func (r *bootRun) get(t *testing.T, typ, name string) *mockaws.Res {
 // runBootstrap runs the bootstrap program under mocks with its committed stack file, edited.
 func runBootstrap(t *testing.T, dryRun bool, edit func(c map[string]any)) (*bootRun, error) {
 	t.Helper()
-	cfg, _, err := infra.ReadStackFile("..", stack)
+	cfg, _, err := config.ReadStackFile("..", stack)
 	require.NoError(t, err)
 	if edit != nil {
 		var c map[string]any
@@ -61,7 +61,7 @@ func runBootstrap(t *testing.T, dryRun bool, edit func(c map[string]any)) (*boot
 	}
 	run := &bootRun{mon: mockaws.New(cfg["aws:region"]), outputs: map[string]any{}}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		c, err := account.LoadConfig(infra.ContextConfig(ctx))
+		c, err := account.LoadConfig(config.ContextConfig(ctx))
 		if err != nil {
 			return err
 		}
@@ -228,7 +228,7 @@ func TestBootstrapDryRun(t *testing.T) {
 
 // The deploy files of the main project assume exactly the roles this bootstrap creates.
 func TestDeployFilesReferenceTheBootstrapRoles(t *testing.T) {
-	cfg, _, err := infra.ReadStackFile("..", stack)
+	cfg, _, err := config.ReadStackFile("..", stack)
 	require.NoError(t, err)
 	var c account.Config
 	require.NoError(t, json.Unmarshal([]byte(cfg[account.Namespace+":account"]), &c))

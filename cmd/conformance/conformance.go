@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
@@ -65,7 +67,7 @@ type Case struct {
 
 // Cases are the golden cases of each route kind (the template tests' shapes: a valid request,
 // hostile input, the limits), plus, while a canary runs, the canary's valid request.
-func Cases(routes []infra.Route, cfg *infra.StackConfig, canaryEndpoint string) []Case {
+func Cases(routes []api.Route, cfg *config.StackConfig, canaryEndpoint string) []Case {
 	var out []Case
 	csv := "34,0.5,1,0\n27,0.25,0,1\n"
 	for _, r := range routes {
@@ -73,7 +75,7 @@ func Cases(routes []infra.Route, cfg *infra.StackConfig, canaryEndpoint string) 
 			return Case{Route: r.Path, Name: name, PathParams: map[string]string{"user_id": id}, Query: query}
 		}
 		switch r.Kind {
-		case infra.RouteRatings:
+		case api.RouteRatings:
 			out = append(out,
 				user("valid", "321", map[string][]string{"items": {"101,131,162"}}),
 				user("invalid-user", "0321", map[string][]string{"items": {"101"}}),
@@ -81,16 +83,16 @@ func Cases(routes []infra.Route, cfg *infra.StackConfig, canaryEndpoint string) 
 				user("too-many-items", "321", map[string][]string{"items": {strings.TrimSuffix(strings.Repeat("7,", cfg.API.MaxItems+1), ",")}}))
 			if cn := cfg.Canary; cn != nil && canaryEndpoint != "" && cn.Model == r.Model {
 				c := user("canary", "321", map[string][]string{"items": {"101,131,162"}})
-				c.Overrides = map[string]string{infra.StageVariableEndpoint(r.Model): canaryEndpoint}
+				c.Overrides = map[string]string{names.StageVariableEndpoint(r.Model): canaryEndpoint}
 				out = append(out, c)
 			}
-		case infra.RouteRecommendations:
+		case api.RouteRecommendations:
 			out = append(out,
 				user("defaults", "U:114521", map[string][]string{}),
 				user("k=3", "U:114521", map[string][]string{"k": {"3"}}),
 				user("bad-k", "U:114521", map[string][]string{"k": {"0"}}),
 				user("bad-type", "U:114521", map[string][]string{"inference_type": {"x"}}))
-		case infra.RouteCSV:
+		case api.RouteCSV:
 			out = append(out, Case{Route: r.Path, Name: "rows", Headers: map[string][]string{"Content-Type": {"text/csv"}}, Body: &csv})
 		}
 	}
@@ -121,8 +123,8 @@ func (r Result) Same() bool { return r.Err == nil && len(r.Differences) == 0 }
 type Runner struct {
 	API        Invoker
 	Outputs    Outputs
-	Routes     map[string]infra.Route
-	Operations map[string]infra.DeployedOperation
+	Routes     map[string]api.Route
+	Operations map[string]api.DeployedOperation
 	StageVars  map[string]string
 	Renderer   string // tests/vtl/render
 }
@@ -159,7 +161,7 @@ func (rn *Runner) resourceIDs(ctx context.Context) (map[string]string, error) {
 }
 
 // request is the method request of a case, as the templates see it.
-func (rn *Runner) request(r infra.Route, c Case, vars map[string]string) (vtl.Request, string) {
+func (rn *Runner) request(r api.Route, c Case, vars map[string]string) (vtl.Request, string) {
 	path := r.ResourcePath
 	for k, v := range c.PathParams {
 		path = strings.ReplaceAll(path, "{"+k+"}", v)

@@ -23,10 +23,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
@@ -79,21 +80,21 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
-	cfg, _, err := infra.LoadStackFile(root, o.stack)
+	cfg, _, err := config.LoadStackFile(root, o.stack)
 	if err != nil {
 		return false, err
 	}
-	routes, err := infra.Routes(cfg, iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
+	routes, err := api.Routes(cfg.APISpec(), iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
 	if err != nil {
 		return false, err
 	}
 	// The templates as the document deploys them.
-	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
+	ops, err := api.DeployedOperations(cfg.APISpec(), routes, templates.Files)
 	if err != nil {
 		return false, err
 	}
-	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]infra.Route{}, Operations: ops, Renderer: vtl.Renderer(root),
-		StageVars: infra.StageVariables(cfg, cfg.EndpointNames())}
+	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]api.Route{}, Operations: ops, Renderer: vtl.Renderer(root),
+		StageVars: api.StageVariables(cfg.API, cfg.EndpointNames())}
 	for _, r := range routes {
 		if _, deployed := outs.RouteKinds[r.Path]; !deployed {
 			return false, fmt.Errorf("route %s of Pulumi.%s.yaml is not in the stack outputs: run `pulumi up --stack %s` first", r.Path, o.stack, o.stack)
@@ -101,7 +102,7 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 		rn.Routes[r.Path] = r
 	}
 	if rn.API == nil {
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
 		if err != nil {
 			return false, err
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
@@ -24,7 +24,7 @@ type Config struct {
 
 // Defaults.
 var (
-	DefaultMaxCanaryPercent     = infra.DefaultCanaryMaxPercent
+	DefaultMaxCanaryPercent     = config.DefaultCanaryMaxPercent
 	DefaultAllowedInstanceTypes = []string{
 		"ml.t2.medium", "ml.m5.large", "ml.m5.xlarge", "ml.m5.2xlarge", "ml.c5.large", "ml.c5.xlarge",
 		"ml.c5.2xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge",

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
@@ -23,13 +25,13 @@ type Options struct {
 
 // Transcript is what happened to the request.
 type Transcript struct {
-	Route        infra.Route
+	Route        restapi.Route
 	Endpoint     string
 	RequestLine  string
 	Payload      string
 	ModelStatus  int
 	ModelBody    string
-	Response     infra.IntegrationResponse
+	Response     restapi.IntegrationResponse
 	ClientStatus int
 	ClientBody   string
 	Headers      map[string]any
@@ -44,16 +46,16 @@ func Run(o Options) (*Transcript, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, flat, err := infra.LoadStackFile(root, o.Stack)
+	cfg, flat, err := config.LoadStackFile(root, o.Stack)
 	if err != nil {
 		return nil, err
 	}
 	region := flat["aws:region"]
-	routes, err := infra.Routes(cfg, iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
+	routes, err := restapi.Routes(cfg.APISpec(), iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
 	if err != nil {
 		return nil, err
 	}
-	var route *infra.Route
+	var route *restapi.Route
 	var paths []string
 	for i := range routes {
 		paths = append(paths, routes[i].Path)
@@ -68,7 +70,7 @@ func Run(o Options) (*Transcript, error) {
 	req := request{
 		Method: route.HTTPMethod, Resource: route.ResourcePath, PathParameters: map[string]string{},
 		QueryStringParameters: map[string][]string{}, Headers: map[string][]string{},
-		StageVariables: infra.StageVariables(cfg, endpoints), Context: map[string]any{"stage": cfg.API.StageName},
+		StageVariables: restapi.StageVariables(cfg.API, endpoints), Context: map[string]any{"stage": cfg.API.StageName},
 	}
 	for _, a := range o.Args {
 		k, v, ok := strings.Cut(a, "=")
@@ -99,7 +101,7 @@ func Run(o Options) (*Transcript, error) {
 		req.Headers["Content-Type"] = []string{route.ContentType}
 	}
 	// Render what is deployed: the templates as the document carries them.
-	ops, err := infra.DeployedOperations(cfg, routes, templates.Files)
+	ops, err := restapi.DeployedOperations(cfg.APISpec(), routes, templates.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -127,14 +129,14 @@ func Run(o Options) (*Transcript, error) {
 // sampleAnswer is a plausible model answer to the payload, for the route kind.
 func sampleAnswer(kind, payload string) string {
 	switch kind {
-	case infra.RouteRatings:
+	case restapi.RouteRatings:
 		n := strings.Count(payload, `"in1"`)
 		var preds []string
 		for i := 0; i < n; i++ {
 			preds = append(preds, fmt.Sprintf(`{"scores":[%.1f]}`, 3.0+float64(i%20)/10))
 		}
 		return `{"predictions":[` + strings.Join(preds, ",") + `]}`
-	case infra.RouteRecommendations:
+	case restapi.RouteRecommendations:
 		m := regexp.MustCompile(`"k":([0-9]+)`).FindStringSubmatch(payload)
 		if m == nil {
 			return `{"predictions":[]}`
@@ -175,7 +177,7 @@ func requestLine(r request) string {
 // String prints the transcript.
 func (t *Transcript) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "route        %s %s -> model %s (endpoint %s, stage variable %s)\n", t.Route.HTTPMethod, t.Route.ResourcePath, t.Route.Model, t.Endpoint, infra.StageVariableEndpoint(t.Route.Model))
+	fmt.Fprintf(&b, "route        %s %s -> model %s (endpoint %s, stage variable %s)\n", t.Route.HTTPMethod, t.Route.ResourcePath, t.Route.Model, t.Endpoint, names.StageVariableEndpoint(t.Route.Model))
 	fmt.Fprintf(&b, "request      %s\n", t.RequestLine)
 	fmt.Fprintf(&b, "\nmodel receives (%s, %s):\n%s\n", t.Route.ContentType, t.Route.RequestTemplateName, strings.TrimSuffix(t.Payload, "\n"))
 	fmt.Fprintf(&b, "\nmodel answers %d:\n%s\n", t.ModelStatus, t.ModelBody)

@@ -8,8 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ml-rest-api/ml-rest-api/infra"
-
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
@@ -39,7 +38,7 @@ func TestPreviewModelErrorAndSamples(t *testing.T) {
 	tr, err := Run(Options{Stack: "prod", Route: "recommended-movies", ModelStatus: 424,
 		ModelResponse: `{"OriginalMessage":"boom"}`, Args: []string{"user_id=U:1"}})
 	require.NoError(t, err)
-	assert.Equal(t, infra.SelectModelError, tr.Response.SelectionPattern, "a model 4XX other than 429")
+	assert.Equal(t, restapi.SelectModelError, tr.Response.SelectionPattern, "a model 4XX other than 429")
 	assert.Equal(t, "recommendations.rejected.vtl", tr.Response.TemplateName)
 	assert.Equal(t, 502, tr.ClientStatus)
 	assert.Contains(t, tr.String(), "client gets 502:")

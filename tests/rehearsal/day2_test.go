@@ -22,6 +22,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/infra/config"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -59,7 +62,7 @@ func editedTemplates(t *testing.T) pulumi.RunFunc {
 		edited[n] = &fstest.MapFile{Data: []byte(text)}
 	}
 	return func(ctx *pulumi.Context) error {
-		cfg, err := infra.LoadConfig(infra.ContextConfig(ctx))
+		cfg, err := config.LoadConfig(config.ContextConfig(ctx))
 		if err != nil {
 			return err
 		}
@@ -161,10 +164,10 @@ func TestDay2Operations(t *testing.T) {
 			e, s, _ := deployed(ctx, t, root, pluginDir, stack)
 			for _, step := range day2Steps(t, stack) {
 				for _, kv := range step.set {
-					e.cli(t, "config", "set", "--stack", stack, "--path", infra.Namespace+":"+kv[0], kv[1])
+					e.cli(t, "config", "set", "--stack", stack, "--path", names.Namespace+":"+kv[0], kv[1])
 				}
 				for _, path := range step.rm {
-					e.cli(t, "config", "rm", "--stack", stack, "--path", infra.Namespace+":"+path)
+					e.cli(t, "config", "rm", "--stack", stack, "--path", names.Namespace+":"+path)
 				}
 				if step.before != nil {
 					step.before(t, e, stack)
@@ -292,7 +295,7 @@ func assertServing(t *testing.T, e *env, s auto.Stack, stack, step string) {
 	dep := only(t, state, "aws:apigateway/deployment:Deployment")
 	body := fmt.Sprint(api.Inputs["body"])
 	assert.Equal(t, dep.ID, stage.Inputs["deployment"], step)
-	assert.Equal(t, infra.DocumentHash(body), dep.Inputs["triggers"].(map[string]any)["document"], "%s: the deployment is the document's", step)
+	assert.Equal(t, restapi.DocumentHash(body), dep.Inputs["triggers"].(map[string]any)["document"], "%s: the deployment is the document's", step)
 	var doc struct {
 		Paths map[string]any `json:"paths"`
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/policy/rules"
 )
@@ -99,7 +100,7 @@ func (e *env) stack(ctx context.Context, t *testing.T, name string) auto.Stack {
 // stackWith selects the stack with another program (a template-only change).
 func (e *env) stackWith(ctx context.Context, t *testing.T, name string, program pulumi.RunFunc) auto.Stack {
 	t.Helper()
-	s, err := auto.UpsertStackInlineSource(ctx, name, infra.Namespace, program,
+	s, err := auto.UpsertStackInlineSource(ctx, name, names.Namespace, program,
 		auto.WorkDir(e.work), auto.Project(e.project), auto.EnvVars(e.envs), auto.Pulumi(e.cmd), auto.PulumiHome(e.envs["PULUMI_HOME"]))
 	require.NoError(t, err)
 	return s

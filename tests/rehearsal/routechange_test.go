@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -16,8 +17,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/ml-rest-api/ml-rest-api/infra"
 )
 
 // stateResource is one resource of `pulumi stack export`.
@@ -108,7 +107,7 @@ func TestRouteRemovalAndRename(t *testing.T) {
 		assert.NotContains(t, doc.Paths, step.gone, step.name)
 		assert.Contains(t, doc.Paths, step.now, step.name)
 		assert.NotEqual(t, before.ID, dep.ID, "%s: a new deployment", step.name)
-		assert.Equal(t, infra.DocumentHash(body), dep.Inputs["triggers"].(map[string]any)["document"], "%s: made from the new document", step.name)
+		assert.Equal(t, restapi.DocumentHash(body), dep.Inputs["triggers"].(map[string]any)["document"], "%s: made from the new document", step.name)
 		assert.Equal(t, dep.ID, stage.Inputs["deployment"], "%s: the stage serves it", step.name)
 
 		pre, err := s.Preview(ctx)

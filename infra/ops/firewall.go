@@ -1,4 +1,4 @@
-package infra
+package ops
 
 import (
 	"encoding/json"
@@ -6,14 +6,17 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // FirewallArgs configures the stage's web ACL.
 type FirewallArgs struct {
-	Config *StackConfig
-	Routes []Route
+	Config *WAFConfig
+	// Project and Stack name the ACL's metrics (names.APIName).
+	Project, Stack string
+	Routes         []Route
 	// StageArn is the REST API stage the ACL is associated with.
 	StageArn pulumi.StringInput
 	Tags     pulumi.StringMap
@@ -52,11 +55,10 @@ func block(status int, body string) map[string]any {
 	return map[string]any{"Block": map[string]any{"CustomResponse": map[string]any{"ResponseCode": status, "CustomResponseBodyKey": body}}}
 }
 
-// WAFRules are the web ACL's rules: a per-client-IP rate limit; on ratings routes, a block of
+// WAFRules are the web ACL's rules: a per-client-IP rate limit; on routes whose items are numeric ids, a block of
 // items values that are not a list of numeric ids (the templates also check counts and
 // ranges); optionally the AWS managed common rule set.
-func WAFRules(cfg *StackConfig, routes []Route) []WAFRule {
-	w := cfg.WAF
+func WAFRules(w *WAFConfig, routes []Route) []WAFRule {
 	vis := func(name string) wafVisibility {
 		return wafVisibility{SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: name}
 	}
@@ -69,7 +71,7 @@ func WAFRules(cfg *StackConfig, routes []Route) []WAFRule {
 	}}
 	var ratingPaths []string
 	for _, r := range routes {
-		if r.Kind == RouteRatings {
+		if r.NumericItems {
 			ratingPaths = append(ratingPaths, regexp.QuoteMeta(r.Path))
 		}
 	}
@@ -109,21 +111,20 @@ func WAFRules(cfg *StackConfig, routes []Route) []WAFRule {
 
 // NewFirewall registers the web ACL and its association with the stage.
 func NewFirewall(ctx *pulumi.Context, name string, args *FirewallArgs, opts ...pulumi.ResourceOption) (*Firewall, error) {
-	if args == nil || args.Config == nil || args.Config.WAF == nil {
-		return nil, fmt.Errorf("firewall %s: Config with waf is required", name)
+	if args == nil || args.Config == nil {
+		return nil, fmt.Errorf("firewall %s: Config is required", name)
 	}
-	cfg := args.Config
-	rules, err := json.Marshal(WAFRules(cfg, args.Routes))
+	rules, err := json.Marshal(WAFRules(args.Config, args.Routes))
 	if err != nil {
 		return nil, fmt.Errorf("firewall %s: rules: %w", name, err)
 	}
 	comp := &Firewall{}
-	if err := ctx.RegisterComponentResource(TypeFirewall, name, comp, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(names.TypeFirewall, name, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	metric := APIName(cfg.Project, cfg.Stack)
-	acl, err := wafv2.NewWebAcl(ctx, child(name, "acl"), &wafv2.WebAclArgs{
+	metric := names.APIName(args.Project, args.Stack)
+	acl, err := wafv2.NewWebAcl(ctx, names.Child(name, "acl"), &wafv2.WebAclArgs{
 		Description:   pulumi.Sprintf("%s: rate limit per client IP, malformed items", metric),
 		Scope:         pulumi.String("REGIONAL"),
 		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
@@ -145,7 +146,7 @@ func NewFirewall(ctx *pulumi.Context, name string, args *FirewallArgs, opts ...p
 	// Delete before replace: both fields are ForceNew and the provider's Delete disassociates by
 	// the stage ARN alone, so a create-before-delete replacement (a new ACL) would end by
 	// removing the stage's only association while the state says it is attached (F12).
-	if _, err := wafv2.NewWebAclAssociation(ctx, child(name, "association"), &wafv2.WebAclAssociationArgs{
+	if _, err := wafv2.NewWebAclAssociation(ctx, names.Child(name, "association"), &wafv2.WebAclAssociationArgs{
 		ResourceArn: args.StageArn, WebAclArn: acl.Arn,
 	}, parent, pulumi.DeleteBeforeReplace(true)); err != nil {
 		return nil, fmt.Errorf("firewall %s: association: %w", name, err)

@@ -1,4 +1,4 @@
-package infra
+package config
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"gopkg.in/yaml.v3"
 )
 
@@ -64,7 +65,7 @@ type MapSource struct {
 	Secrets   []string
 }
 
-func (s MapSource) Project() string { return Namespace }
+func (s MapSource) Project() string { return names.Namespace }
 func (s MapSource) Stack() string   { return s.StackName }
 func (s MapSource) Get(k string) (string, bool) {
 	v, ok := s.Config[k]

@@ -1,4 +1,4 @@
-package infra
+package ops
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -30,18 +31,18 @@ func NewNotifications(ctx *pulumi.Context, name string, args *NotificationsArgs,
 		return nil, fmt.Errorf("notifications %s: at least one e-mail address is required", name)
 	}
 	comp := &Notifications{}
-	if err := ctx.RegisterComponentResource(TypeNotifications, name, comp, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(names.TypeNotifications, name, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	topic, err := sns.NewTopic(ctx, child(name, "topic"), &sns.TopicArgs{Tags: args.Tags}, parent)
+	topic, err := sns.NewTopic(ctx, names.Child(name, "topic"), &sns.TopicArgs{Tags: args.Tags}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("notifications %s: topic: %w", name, err)
 	}
 	for _, email := range args.Emails {
 		// Keyed by the address, so reordering the list replaces nothing.
 		sum := sha256.Sum256([]byte(strings.ToLower(email)))
-		if _, err := sns.NewTopicSubscription(ctx, child(name, "email-"+hex.EncodeToString(sum[:])[:10]), &sns.TopicSubscriptionArgs{
+		if _, err := sns.NewTopicSubscription(ctx, names.Child(name, "email-"+hex.EncodeToString(sum[:])[:10]), &sns.TopicSubscriptionArgs{
 			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(email),
 		}, parent); err != nil {
 			return nil, fmt.Errorf("notifications %s: subscription: %w", name, err)

@@ -1,4 +1,4 @@
-package infra
+package api
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
@@ -39,7 +40,7 @@ const emptyModel = "Empty"
 
 // APIDescription is the REST API's description (the document's info.description too, so the
 // import never changes it).
-func APIDescription(cfg *StackConfig) string {
+func APIDescription(cfg Spec) string {
 	return cfg.Project + " (" + cfg.Stack + "): SageMaker models behind mapping templates"
 }
 
@@ -48,7 +49,7 @@ func APIDescription(cfg *StackConfig) string {
 // parameters, validator and API key), a MOCK preflight per route when CORS is on, the gateway
 // responses and the request validator. tmpl holds the templates (templates.Files); roleArn is the integration role. The JSON is
 // deterministic (keys sorted, no HTML escaping), so its hash is the deployment trigger.
-func APIDocument(cfg *StackConfig, routes []Route, tmpl fs.FS, roleArn string) (string, error) {
+func APIDocument(cfg Spec, routes []Route, tmpl fs.FS, roleArn string) (string, error) {
 	preflightRequest, err := templates.Read(tmpl, templates.PreflightRequest)
 	if err != nil {
 		return "", err
@@ -57,11 +58,11 @@ func APIDocument(cfg *StackConfig, routes []Route, tmpl fs.FS, roleArn string) (
 	if err != nil {
 		return "", err
 	}
-	cors := corsResponseParameters(cfg.API.CORS)
+	cors := corsResponseParameters(cfg.CORS)
 	paths := map[string]any{}
 	for _, r := range routes {
 		item := map[string]any{strings.ToLower(r.HTTPMethod): routeOperation(r, roleArn, cors)}
-		if cfg.API.CORS != nil {
+		if cfg.CORS != nil {
 			item["options"] = preflightOperation(r, cors, preflightRequest, preflightResponse)
 		}
 		paths[r.ResourcePath] = item
@@ -69,7 +70,7 @@ func APIDocument(cfg *StackConfig, routes []Route, tmpl fs.FS, roleArn string) (
 	doc := map[string]any{
 		"openapi": OpenAPIVersion,
 		"info": map[string]any{
-			"title":       APIName(cfg.Project, cfg.Stack),
+			"title":       names.APIName(cfg.Project, cfg.Stack),
 			"description": APIDescription(cfg),
 			"version":     cfg.Stack,
 		},
@@ -82,7 +83,7 @@ func APIDocument(cfg *StackConfig, routes []Route, tmpl fs.FS, roleArn string) (
 		"x-amazon-apigateway-request-validators": map[string]any{
 			validatorName: map[string]any{"validateRequestParameters": true, "validateRequestBody": false},
 		},
-		"x-amazon-apigateway-gateway-responses": gatewayResponsesExtension(cfg.API.CORS),
+		"x-amazon-apigateway-gateway-responses": gatewayResponsesExtension(cfg.CORS),
 	}
 	return marshalDocument(doc)
 }
@@ -280,7 +281,7 @@ type DeployedOperation struct {
 // (awscontract.Import). The integration role's ARN reaches no template, so a placeholder
 // stands in for it: the preview, the conformance command and the template tests call this
 // before any role exists.
-func DeployedOperations(cfg *StackConfig, routes []Route, tmpl fs.FS) (map[string]DeployedOperation, error) {
+func DeployedOperations(cfg Spec, routes []Route, tmpl fs.FS) (map[string]DeployedOperation, error) {
 	doc, err := APIDocument(cfg, routes, tmpl, "arn:aws:iam::111111111111:role/placeholder")
 	if err != nil {
 		return nil, err

@@ -1,13 +1,15 @@
-package infra
+package api
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
@@ -58,7 +60,7 @@ func (r Route) MethodStatusCodes() []string {
 	for _, ir := range r.IntegrationResponses {
 		seen[ir.StatusCode] = true
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // MethodSettingsPath is the route's key in the stage's method settings: the resource path with
@@ -112,6 +114,9 @@ type routeKind struct {
 	rejected     string // a model 4XX other than 429
 	rejectStatus string
 	unavailable  string // a model 5XX or 429
+	// numericItems: the items query parameter is a list of numeric ids (the firewall blocks
+	// anything else before it reaches the API).
+	numericItems bool
 }
 
 // The patterns are the templates' own checks (templates/*.request.vtl), so the client document
@@ -130,7 +135,7 @@ var routeKinds = map[string]routeKind{
 				Description: "the items to rate, in order: 1 to maxItems comma-separated numeric ids"},
 		},
 		request: templates.RatingsRequest, response: templates.RatingsResponse, rejected: templates.RatingsRejected, rejectStatus: "502",
-		unavailable: templates.RatingsUnavailable,
+		unavailable: templates.RatingsUnavailable, numericItems: true,
 	},
 	RouteRecommendations: {
 		method: "GET", userPath: true, contentType: "application/json",
@@ -153,9 +158,9 @@ var routeKinds = map[string]routeKind{
 
 // Routes builds the route specifications of a stack, with templates read from tmpl
 // (templates.Files in a real run).
-func Routes(cfg *StackConfig, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
+func Routes(cfg Spec, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
 	var out []Route
-	for _, rc := range cfg.API.Routes {
+	for _, rc := range cfg.Routes {
 		kind, ok := routeKinds[rc.Kind]
 		if !ok {
 			return nil, fmt.Errorf("route %s: unknown kind %q", rc.Path, rc.Kind)
@@ -167,8 +172,8 @@ func Routes(cfg *StackConfig, p iampolicy.Platform, tmpl fs.FS) ([]Route, error)
 			HTTPMethod:     kind.method,
 			ResourcePath:   "/" + rc.Path,
 			ContentType:    kind.contentType,
-			IntegrationURI: fmt.Sprintf("arn:%s:apigateway:%s:runtime.sagemaker:path/endpoints/${stageVariables.%s}/invocations", p.Partition, p.Region, StageVariableEndpoint(rc.Model)),
-			TimeoutMs:      cfg.API.IntegrationTimeoutMs,
+			IntegrationURI: fmt.Sprintf("arn:%s:apigateway:%s:runtime.sagemaker:path/endpoints/${stageVariables.%s}/invocations", p.Partition, p.Region, names.StageVariableEndpoint(rc.Model)),
+			TimeoutMs:      cfg.IntegrationTimeoutMs,
 			Parameters:     slices.Clone(kind.parameters),
 			InferenceTypes: rc.InferenceTypes,
 		}
@@ -197,8 +202,8 @@ func Routes(cfg *StackConfig, p iampolicy.Platform, tmpl fs.FS) ([]Route, error)
 			}
 			r.IntegrationResponses = append(r.IntegrationResponses, ir)
 		}
-		if cfg.API.Cache != nil && slices.Contains(cfg.API.Cache.Routes, rc.Path) {
-			r.CacheKeyParameters = sortedKeys(r.RequestParameters)
+		if cfg.Cache != nil && slices.Contains(cfg.Cache.Routes, rc.Path) {
+			r.CacheKeyParameters = slices.Sorted(maps.Keys(r.RequestParameters))
 		}
 		out = append(out, r)
 	}
@@ -210,6 +215,9 @@ const (
 	SelectModelError = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
 	SelectTransient  = `429|5\d{2}`
 )
+
+// NumericItems reports whether the route's items parameter is a list of numeric ids.
+func (r Route) NumericItems() bool { return routeKinds[r.Kind].numericItems }
 
 // Cached reports whether the route is served from the stage cache.
 func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
@@ -227,21 +235,21 @@ func named(tmpl fs.FS, name string) (string, string, error) {
 
 // StageVariables are the stage's variables: the endpoint per model and the limits the
 // templates read. endpointNames maps model → endpoint name.
-func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[string]string {
+func StageVariables(cfg Config, endpointNames map[string]string) map[string]string {
 	v := map[string]string{
-		StageVarMaxItems: strconv.Itoa(cfg.API.MaxItems),
-		StageVarMaxK:     strconv.Itoa(cfg.API.MaxK),
+		StageVarMaxItems: strconv.Itoa(cfg.MaxItems),
+		StageVarMaxK:     strconv.Itoa(cfg.MaxK),
 	}
 	// Only a list of origins is a stage variable (the templates echo a listed Origin). "Any
 	// origin" is a static '*' header instead: "*" is no value API Gateway accepts for a stage
 	// variable, and the templates read a missing variable as "" and echo nothing.
-	if c := cfg.API.CORS; c != nil && !c.AnyOrigin() {
+	if c := cfg.CORS; c != nil && !c.AnyOrigin() {
 		v[StageVarCORSOrigins] = strings.Join(c.AllowedOrigins, ",")
 	}
 	for model, name := range endpointNames {
-		v[StageVariableEndpoint(model)] = name
+		v[names.StageVariableEndpoint(model)] = name
 	}
-	for _, r := range cfg.API.Routes {
+	for _, r := range cfg.Routes {
 		if r.Kind == RouteRecommendations {
 			v[StageVariableInferenceTypes(r.Path)] = strings.Join(r.InferenceTypes, ",")
 		}
@@ -255,7 +263,7 @@ func StageVariables(cfg *StackConfig, endpointNames map[string]string) map[strin
 // through it before the stage is registered.
 func CheckStageVariables(vars map[string]string) error {
 	var errs []error
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if err := awscontract.StageVariable(k, vars[k]); err != nil {
 			errs = append(errs, err)
 		}

@@ -1,4 +1,4 @@
-package infra
+package inference
 
 // SageMakerInstanceTypes are the instance types a real-time production variant accepts: AWS's
 // enum ProductionVariantInstanceType in the SageMaker API model (aws-sdk-go v1.55.8,

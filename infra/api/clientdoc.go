@@ -1,8 +1,10 @@
-package infra
+package api
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 )
 
 // The client document: the public API of a stack as plain OpenAPI 3.0 (no AWS extensions),
@@ -55,7 +57,7 @@ var clientErrors = map[string]string{
 
 // ClientDocument is the public API of a stack: paths, parameters with what the templates
 // accept, response and error bodies, and the API key scheme. region is the stack's region.
-func ClientDocument(cfg *StackConfig, routes []Route, region string) (string, error) {
+func ClientDocument(cfg Spec, routes []Route, region string) (string, error) {
 	paths := map[string]any{}
 	schemas := map[string]any{"Error": errorSchema}
 	for _, r := range routes {
@@ -114,12 +116,12 @@ func ClientDocument(cfg *StackConfig, routes []Route, region string) (string, er
 	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{
-			"title":       APIName(cfg.Project, cfg.Stack),
+			"title":       names.APIName(cfg.Project, cfg.Stack),
 			"description": APIDescription(cfg) + ". Every error body is fixed JSON; nothing from the model's errors reaches clients.",
 			"version":     cfg.Stack,
 		},
 		"servers": []any{map[string]any{
-			"url":         "https://{restApiId}.execute-api." + region + ".amazonaws.com/" + cfg.API.StageName,
+			"url":         "https://{restApiId}.execute-api." + region + ".amazonaws.com/" + cfg.StageName,
 			"description": "the stack's invokeUrl output",
 			"variables":   map[string]any{"restApiId": map[string]any{"default": "restApiId", "description": "the stack's restApiId output"}},
 		}},
@@ -150,7 +152,7 @@ func withCSVErrors() map[string]string {
 }
 
 // clientParameter describes a parameter with the stack's own limits.
-func clientParameter(cfg *StackConfig, r Route, p Parameter) map[string]any {
+func clientParameter(cfg Spec, r Route, p Parameter) map[string]any {
 	schema := map[string]any{"type": "string"}
 	if p.Pattern != "" {
 		schema["pattern"] = p.Pattern
@@ -158,7 +160,7 @@ func clientParameter(cfg *StackConfig, r Route, p Parameter) map[string]any {
 	if p.MaxLength > 0 {
 		schema["maxLength"] = p.MaxLength
 	}
-	desc := strings.NewReplacer("maxItems", fmt.Sprint(cfg.API.MaxItems), "maxK", fmt.Sprint(cfg.API.MaxK)).Replace(p.Description)
+	desc := strings.NewReplacer("maxItems", fmt.Sprint(cfg.MaxItems), "maxK", fmt.Sprint(cfg.MaxK)).Replace(p.Description)
 	if p.Name == "inference_type" && len(r.InferenceTypes) > 0 {
 		var enum []any
 		for _, t := range r.InferenceTypes {

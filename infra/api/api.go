@@ -1,31 +1,53 @@
-package infra
+package api
 
 import (
 	"fmt"
 	"io/fs"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
-// RestAPIArgs configures the REST API tier.
-type RestAPIArgs struct {
-	Config   *StackConfig
+// Endpoint is a SageMaker endpoint the API invokes: its name as config derives it (checked as
+// a stage variable value before anything is registered) and the endpoint's outputs (the stage
+// and the invoke role wait for them).
+type Endpoint struct {
+	Name         string
+	EndpointName pulumi.StringOutput
+	EndpointArn  pulumi.StringOutput
+}
+
+// Canary is a model canary: a share of the stage's requests goes to a second endpoint of
+// Model through a stage variable override.
+type Canary struct {
+	Model          string
+	PercentTraffic float64
+	Endpoint       Endpoint
+}
+
+// Protection guards what apps depend on: the REST API and its stage (their invoke URL), the
+// log groups (protect, retain on destroy); KMSKeyArn encrypts the log groups.
+type Protection struct {
+	API, LogGroups, RetainLogGroups bool
+	KMSKeyArn                       string
+}
+
+// Args configures the REST API tier.
+type Args struct {
+	Spec     Spec
 	Platform iampolicy.Platform
-	// Endpoints are the stable endpoints by model; Canary is the canary endpoint or nil.
-	Endpoints map[string]*ModelEndpoint
-	Canary    *ModelEndpoint
-	Tags      pulumi.StringMap
+	// Endpoints are the stable endpoints by model; Canary is nil without a canary.
+	Endpoints  map[string]Endpoint
+	Canary     *Canary
+	Protection Protection
+	Tags       pulumi.StringMap
 	// Templates is where the mapping templates are read from (templates.Files when nil).
 	Templates fs.FS
 }
-
-// APIName is the REST API's name (the ApiName dimension of its metrics).
-func APIName(project, stack string) string { return project + "-" + stack }
 
 // RestAPI is API Gateway (REST, REGIONAL) with direct SageMaker integrations, its deployment
 // and its stage.
@@ -47,11 +69,11 @@ type RestAPI struct {
 }
 
 // NewRestAPI registers the API tier.
-func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pulumi.ResourceOption) (*RestAPI, error) {
-	if args == nil || args.Config == nil {
-		return nil, fmt.Errorf("api %s: Config is required", name)
+func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*RestAPI, error) {
+	if args == nil {
+		return nil, fmt.Errorf("api %s: Args are required", name)
 	}
-	cfg := args.Config
+	cfg := args.Spec
 	tmpl := args.Templates
 	if tmpl == nil {
 		tmpl = templates.Files
@@ -66,7 +88,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 		}
 	}
 	comp := &RestAPI{Routes: routes, RouteURLs: map[string]pulumi.StringOutput{}}
-	if err := ctx.RegisterComponentResource(TypeRestAPI, name, comp, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(names.TypeRestAPI, name, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
@@ -84,8 +106,8 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 	body := role.Arn.ApplyT(func(arn string) (string, error) {
 		return APIDocument(cfg, routes, tmpl, arn)
 	}).(pulumi.StringOutput)
-	api, err := apigateway.NewRestApi(ctx, child(name, "rest"), &apigateway.RestApiArgs{
-		Name:           pulumi.String(APIName(cfg.Project, cfg.Stack)),
+	api, err := apigateway.NewRestApi(ctx, names.Child(name, "rest"), &apigateway.RestApiArgs{
+		Name:           pulumi.String(names.APIName(cfg.Project, cfg.Stack)),
 		Description:    pulumi.String(APIDescription(cfg)),
 		ApiKeySource:   pulumi.String("HEADER"),
 		Body:           body,
@@ -95,14 +117,13 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 			Types: pulumi.String("REGIONAL"),
 		},
 		Tags: args.Tags,
-	}, parent, pulumi.Protect(cfg.Protection != nil && cfg.Protection.ProtectAPI))
+	}, parent, pulumi.Protect(args.Protection.API))
 	if err != nil {
 		return nil, fmt.Errorf("api %s: rest api: %w", name, err)
 	}
 
 	st, err := newStage(ctx, name, &stageArgs{
-		cfg: cfg, platform: args.Platform, api: api, body: body, routes: routes, invokePolicies: invokePolicies,
-		endpoints: args.Endpoints, canary: args.Canary, tags: args.Tags,
+		Args: args, api: api, body: body, routes: routes, invokePolicies: invokePolicies,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: %w", name, err)
@@ -131,48 +152,4 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *RestAPIArgs, opts ...pul
 		return nil, err
 	}
 	return comp, nil
-}
-
-// newInvokeRole is API Gateway's integration role: sagemaker:InvokeEndpoint on exactly the
-// endpoints the stage and its canary can reach, one inline policy per endpoint. One policy per
-// endpoint makes the engine's order right in both directions (F9): an endpoint the stage starts
-// to name (a canary, a new model) gets a new policy, created before the stage is updated (the
-// stage depends on every policy); an endpoint the stage stops naming loses a policy Pulumi
-// deletes at the end of the run, after the stage update. A single policy updated in place
-// would race the stage update when a canary starts or stops.
-func newInvokeRole(ctx *pulumi.Context, name string, args *RestAPIArgs, parent pulumi.ResourceOption) (*iam.Role, []pulumi.Resource, error) {
-	trust, err := iampolicy.APIGatewayAssumeRolePolicy().JSON()
-	if err != nil {
-		return nil, nil, err
-	}
-	role, err := iam.NewRole(ctx, child(name, "role"), &iam.RoleArgs{
-		Description:      pulumi.Sprintf("API Gateway: invoke the %s endpoints of stack %s", args.Config.Project, args.Config.Stack),
-		AssumeRolePolicy: pulumi.String(trust),
-		Tags:             args.Tags,
-	}, parent)
-	if err != nil {
-		return nil, nil, err
-	}
-	endpoints := map[string]*ModelEndpoint{}
-	for model, ep := range args.Endpoints {
-		endpoints[model] = ep
-	}
-	if args.Canary != nil {
-		endpoints[args.Config.Canary.Model+CanarySuffix] = args.Canary
-	}
-	var policies []pulumi.Resource
-	for _, key := range sortedKeys(endpoints) {
-		doc := endpoints[key].EndpointArn.ApplyT(func(arn string) (string, error) {
-			return iampolicy.InvokeEndpointsPolicy([]string{arn}).JSON()
-		}).(pulumi.StringOutput)
-		policy, err := iam.NewRolePolicy(ctx, child(name, "role-policy-"+key), &iam.RolePolicyArgs{
-			Role:   role.ID(),
-			Policy: doc,
-		}, parent)
-		if err != nil {
-			return nil, nil, fmt.Errorf("invoke policy %s: %w", key, err)
-		}
-		policies = append(policies, policy)
-	}
-	return role, policies, nil
 }

@@ -1,9 +1,13 @@
-package infra
+package ops
 
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
+	"github.com/ml-rest-api/ml-rest-api/internal/alarm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -14,12 +18,23 @@ type DashboardEndpoint struct {
 	Canary      bool
 }
 
+// Route is what monitoring and the firewall know of an API route.
+type Route struct {
+	Path, ResourcePath, HTTPMethod string
+	// NumericItems: the route's items query parameter is a list of numeric ids (the firewall
+	// blocks anything else before it reaches the API).
+	NumericItems bool
+}
+
 // MonitoringArgs configures the stack's API alarms and dashboard.
 type MonitoringArgs struct {
-	Config    *StackConfig
-	Region    string
-	Routes    []Route
-	Endpoints []DashboardEndpoint
+	Config *MonitoringConfig
+	// Project, Stack and StageName name the API's metrics (names.APIName) and the stack's own
+	// namespace (names.MetricsNamespace).
+	Project, Stack, StageName string
+	Region                    string
+	Routes                    []Route
+	Endpoints                 []DashboardEndpoint
 	// AccessLogGroup is the API access log group (for the throttled-requests metric).
 	AccessLogGroup pulumi.StringInput
 	AlarmActions   pulumi.ArrayInput
@@ -36,60 +51,56 @@ type Monitoring struct {
 // ThrottledMetric is the metric counting 429 answers, from the access logs.
 const ThrottledMetric = "ThrottledRequests"
 
-// MetricsNamespace is the stack's own CloudWatch namespace.
-func MetricsNamespace(project, stack string) string { return project + "/" + stack }
-
 // NewMonitoring registers the API alarms (when monitoring.alarms is set) and the dashboard
 // (when monitoring.dashboard is true).
 func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
-	if args == nil || args.Config == nil || args.Config.Monitoring == nil {
-		return nil, fmt.Errorf("monitoring %s: Config with monitoring is required", name)
+	if args == nil || args.Config == nil {
+		return nil, fmt.Errorf("monitoring %s: Config is required", name)
 	}
-	cfg := args.Config
-	m := cfg.Monitoring
+	m := args.Config
 	comp := &Monitoring{}
-	if err := ctx.RegisterComponentResource(TypeMonitoring, name, comp, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(names.TypeMonitoring, name, comp, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(comp)
-	apiName := APIName(cfg.Project, cfg.Stack)
+	apiName := names.APIName(args.Project, args.Stack)
 
 	// 429s (throttle and quota) appear in the access logs only; count them as a metric.
-	if _, err := cloudwatch.NewLogMetricFilter(ctx, child(name, "throttled"), &cloudwatch.LogMetricFilterArgs{
+	if _, err := cloudwatch.NewLogMetricFilter(ctx, names.Child(name, "throttled"), &cloudwatch.LogMetricFilterArgs{
 		LogGroupName: args.AccessLogGroup,
 		Pattern:      pulumi.String(`{ $.status = "429" }`),
 		MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{
-			Name: pulumi.String(ThrottledMetric), Namespace: pulumi.String(MetricsNamespace(cfg.Project, cfg.Stack)),
+			Name: pulumi.String(ThrottledMetric), Namespace: pulumi.String(names.MetricsNamespace(args.Project, args.Stack)),
 			Value: pulumi.String("1"), DefaultValue: pulumi.String("0"),
 		},
 	}, parent); err != nil {
-		return nil, fmt.Errorf("monitoring %s: throttled metric: %w", name, err)
+		return nil, fmt.Errorf("monitoring %s: throttled Metric: %w", name, err)
 	}
 
 	if a := m.Alarms; a != nil {
-		dims := pulumi.StringMap{"ApiName": pulumi.String(apiName), "Stage": pulumi.String(cfg.API.StageName)}
-		for _, sp := range []alarmSpec{
-			{role: "api-5xx-rate", metric: "5XXError", statistic: "Average", threshold: a.API5xxRate, what: "share of requests answered 5XX"},
-			{role: "api-4xx-rate", metric: "4XXError", statistic: "Average", threshold: a.API4xxRate, what: "share of requests answered 4XX"},
-			{role: "api-latency-p99", metric: "Latency", statistic: "p99", threshold: a.APILatencyP99Ms, what: "Latency p99 in ms", periods: 2},
+		dims := pulumi.StringMap{"ApiName": pulumi.String(apiName), "Stage": pulumi.String(args.StageName)}
+		for _, sp := range []alarm.Spec{
+			{Role: "api-5xx-rate", Metric: "5XXError", Statistic: "Average", Threshold: a.API5xxRate, What: "share of requests answered 5XX"},
+			{Role: "api-4xx-rate", Metric: "4XXError", Statistic: "Average", Threshold: a.API4xxRate, What: "share of requests answered 4XX"},
+			{Role: "api-latency-p99", Metric: "Latency", Statistic: "p99", Threshold: a.APILatencyP99Ms, What: "Latency p99 in ms", Periods: 2},
 		} {
-			sp.namespace, sp.comparison, sp.period = "AWS/ApiGateway", "GreaterThanThreshold", 300
-			if sp.periods == 0 {
-				sp.periods = 1
+			sp.Namespace, sp.Comparison, sp.Period = "AWS/ApiGateway", "GreaterThanThreshold", 300
+			if sp.Periods == 0 {
+				sp.Periods = 1
 			}
-			if _, err := newMetricAlarm(ctx, child(name, sp.role), apiName+"-"+sp.role, apiName+" stage "+cfg.API.StageName, sp, dims, args.AlarmActions, args.Tags, parent); err != nil {
-				return nil, fmt.Errorf("monitoring %s: alarm %s: %w", name, sp.role, err)
+			if _, err := alarm.New(ctx, names.Child(name, sp.Role), apiName+"-"+sp.Role, apiName+" stage "+args.StageName, sp, dims, args.AlarmActions, args.Tags, parent); err != nil {
+				return nil, fmt.Errorf("monitoring %s: alarm %s: %w", name, sp.Role, err)
 			}
 		}
 	}
 
 	comp.DashboardURL = pulumi.String("").ToStringOutput()
 	if m.Dashboard {
-		body, err := DashboardBody(cfg, args.Region, args.Routes, args.Endpoints)
+		body, err := DashboardBody(args)
 		if err != nil {
 			return nil, fmt.Errorf("monitoring %s: dashboard body: %w", name, err)
 		}
-		dashboard, err := cloudwatch.NewDashboard(ctx, child(name, "dashboard"), &cloudwatch.DashboardArgs{
+		dashboard, err := cloudwatch.NewDashboard(ctx, names.Child(name, "dashboard"), &cloudwatch.DashboardArgs{
 			DashboardName: pulumi.String(apiName),
 			DashboardBody: pulumi.String(body),
 		}, parent)
@@ -133,8 +144,8 @@ type metricProperties struct {
 // DashboardBody is the dashboard as CloudWatch's JSON: per route requests, 4XX/5XX, latency
 // and integration latency (p50/p99); per model invocations, model latency and errors with the
 // stable and canary endpoints side by side; throttled requests.
-func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []DashboardEndpoint) (string, error) {
-	apiName, stage := APIName(cfg.Project, cfg.Stack), cfg.API.StageName
+func DashboardBody(args *MonitoringArgs) (string, error) {
+	apiName, stage, region := names.APIName(args.Project, args.Stack), args.StageName, args.Region
 	var widgets []widget
 	y := 0
 	add := func(x, w, h int, title string, metrics [][]any) {
@@ -152,7 +163,7 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 			map[string]any{"stat": stat, "label": label}}
 	}
 	var requests, errs, latency, integration [][]any
-	for _, r := range routes {
+	for _, r := range args.Routes {
 		requests = append(requests, route(r, "Count", "Sum", r.Path))
 		errs = append(errs, route(r, "4XXError", "Sum", r.Path+" 4XX"), route(r, "5XXError", "Sum", r.Path+" 5XX"))
 		latency = append(latency, route(r, "Latency", "p50", r.Path+" p50"), route(r, "Latency", "p99", r.Path+" p99"))
@@ -164,15 +175,15 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 	add(18, 6, 6, "Integration latency per route (ms)", integration)
 	y += 6
 	add(0, 6, 6, "Throttled requests (429: throttle or quota)", [][]any{
-		{MetricsNamespace(cfg.Project, cfg.Stack), ThrottledMetric, map[string]any{"stat": "Sum", "label": "429"}},
+		{names.MetricsNamespace(args.Project, args.Stack), ThrottledMetric, map[string]any{"stat": "Sum", "label": "429"}},
 	})
 	y += 6
 
 	byModel := map[string][]DashboardEndpoint{}
-	for _, e := range endpoints {
+	for _, e := range args.Endpoints {
 		byModel[e.Model] = append(byModel[e.Model], e)
 	}
-	for _, model := range sortedKeys(byModel) {
+	for _, model := range slices.Sorted(maps.Keys(byModel)) {
 		var inv, lat, merr [][]any
 		for _, e := range byModel[model] {
 			label := "stable"
@@ -180,7 +191,7 @@ func DashboardBody(cfg *StackConfig, region string, routes []Route, endpoints []
 				label = "canary"
 			}
 			ep := func(metric, stat, l string) []any {
-				return []any{"AWS/SageMaker", metric, "EndpointName", e.Name, "VariantName", VariantName, map[string]any{"stat": stat, "label": l}}
+				return []any{"AWS/SageMaker", metric, "EndpointName", e.Name, "VariantName", names.VariantName, map[string]any{"stat": stat, "label": l}}
 			}
 			inv = append(inv, ep("Invocations", "Sum", label))
 			lat = append(lat, ep("ModelLatency", "p50", label+" p50"), ep("ModelLatency", "p99", label+" p99"))

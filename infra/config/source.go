@@ -1,4 +1,4 @@
-package infra
+package config
 
 import (
 	"encoding/json"
@@ -28,4 +28,16 @@ func (s contextSource) Keys() []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// ConfigSource is where stack configuration comes from: the Pulumi context in a real run,
+// a map in tests.
+type ConfigSource interface {
+	Project() string
+	Stack() string
+	// Get returns a key's raw value (structured values arrive as JSON text).
+	Get(key string) (string, bool)
+	IsSecret(key string) bool
+	// Keys lists every configured key, or returns nil when the runtime cannot list them.
+	Keys() []string
 }

@@ -1,0 +1,121 @@
+package inference
+
+import (
+	"slices"
+
+	"github.com/ml-rest-api/ml-rest-api/infra/names"
+	"github.com/ml-rest-api/ml-rest-api/internal/alarm"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func newAutoscaling(ctx *pulumi.Context, name string, a *AutoscalingConfig, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) error {
+	target, err := appautoscaling.NewTarget(ctx, names.Child(name, "scaling-target"), &appautoscaling.TargetArgs{
+		ServiceNamespace:  pulumi.String("sagemaker"),
+		ResourceId:        pulumi.Sprintf("endpoint/%s/variant/%s", endpoint.Name, names.VariantName),
+		ScalableDimension: pulumi.String("sagemaker:variant:DesiredInstanceCount"),
+		MinCapacity:       pulumi.Int(a.MinCapacity),
+		MaxCapacity:       pulumi.Int(a.MaxCapacity),
+		Tags:              tags,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	_, err = appautoscaling.NewPolicy(ctx, names.Child(name, "scaling-policy"), &appautoscaling.PolicyArgs{
+		PolicyType:        pulumi.String("TargetTrackingScaling"),
+		ServiceNamespace:  target.ServiceNamespace,
+		ResourceId:        target.ResourceId,
+		ScalableDimension: target.ScalableDimension,
+		TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+			TargetValue: pulumi.Float64(a.TargetInvocationsPerInstance),
+			PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("SageMakerVariantInvocationsPerInstance"),
+			},
+			ScaleInCooldown:  pulumi.Int(a.ScaleInCooldownSeconds),
+			ScaleOutCooldown: pulumi.Int(a.ScaleOutCooldownSeconds),
+		},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{target}))
+	return err
+}
+
+// Endpoint alarm kinds; names are <endpoint name>-<kind>.
+const (
+	alarm5xx     = "invocation-5xx"
+	alarmLatency = "model-latency-p99"
+	alarmCPU     = "cpu"
+	// alarmSetupTime is a serverless variant's cold-start alarm.
+	alarmSetupTime = "model-setup-time"
+)
+
+// rollbackAlarmKinds are the endpoint alarms the blue/green guardrails roll back on (CPU only
+// notifies: load is no reason to return to the old model).
+var rollbackAlarmKinds = []string{alarm5xx, alarmLatency}
+
+// newEndpointAlarms creates the endpoint's alarms: 5XX invocation errors, ModelLatency p99 and,
+// for instance variants, CPU. It returns the first two's Name outputs (the blue/green rollback
+// alarms; naming them through outputs makes them exist before the endpoint is updated).
+func newEndpointAlarms(ctx *pulumi.Context, name string, args *ModelEndpointArgs, parent pulumi.ResourceOrInvokeOption) ([]pulumi.StringInput, error) {
+	a := args.Alarms
+	dims := pulumi.StringMap{"EndpointName": pulumi.String(args.EndpointName), "VariantName": pulumi.String(names.VariantName)}
+	specs := []alarm.Spec{
+		{Role: "alarm-invocation-5xx", Kind: alarm5xx, Namespace: "AWS/SageMaker", Metric: "Invocation5XXErrors", Statistic: "Sum",
+			Comparison: "GreaterThanOrEqualToThreshold", Threshold: a.Invocation5xxPerMinute, Period: 60, Periods: 2, What: "5XX invocation errors per minute"},
+		// ModelLatency is reported in microseconds.
+		{Role: "alarm-model-latency", Kind: alarmLatency, Namespace: "AWS/SageMaker", Metric: "ModelLatency", Statistic: "p99",
+			Comparison: "GreaterThanThreshold", Threshold: a.ModelLatencyP99Ms * 1000, Period: 60, Periods: 3, What: "ModelLatency p99"},
+	}
+	if args.Config.Serverless != nil && a.ModelSetupTimeMs > 0 {
+		// ModelSetupTime is reported in microseconds when a serverless endpoint launches compute
+		// (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html).
+		specs = append(specs, alarm.Spec{Role: "alarm-model-setup-time", Kind: alarmSetupTime, Namespace: "AWS/SageMaker", Metric: "ModelSetupTime", Statistic: "Maximum",
+			Comparison: "GreaterThanThreshold", Threshold: a.ModelSetupTimeMs * 1000, Period: 60, Periods: 1, What: "serverless cold start (ModelSetupTime)"})
+	}
+	if args.Config.Instance != nil {
+		specs = append(specs, alarm.Spec{Role: "alarm-cpu", Kind: alarmCPU, Namespace: "/aws/sagemaker/Endpoints", Metric: "CPUUtilization", Statistic: "Average",
+			Comparison: "GreaterThanThreshold", Threshold: a.CPUPercent, Period: 60, Periods: 5, What: "CPU utilisation"})
+	}
+	var rollback []pulumi.StringInput
+	for _, sp := range specs {
+		alarm, err := alarm.New(ctx, names.Child(name, sp.Role), names.EndpointAlarmName(args.EndpointName, sp.Kind), args.EndpointName, sp, dims, args.AlarmActions, args.Tags, parent)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(rollbackAlarmKinds, sp.Kind) {
+			rollback = append(rollback, alarm.Name)
+		}
+	}
+	return rollback, nil
+}
+
+func guardrails(g *GuardrailsConfig, alarmNames []pulumi.StringInput) *sagemaker.EndpointDeploymentConfigArgs {
+	routing := &sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs{
+		Type:                  pulumi.String(g.Type),
+		WaitIntervalInSeconds: pulumi.Int(g.WaitIntervalSeconds),
+	}
+	step := &sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs{
+		Type: pulumi.String("INSTANCE_COUNT"), Value: pulumi.Int(g.StepInstances),
+	}
+	if g.StepPercent != 0 {
+		step.Type, step.Value = pulumi.String("CAPACITY_PERCENT"), pulumi.Int(g.StepPercent)
+	}
+	if g.Type == "CANARY" {
+		routing.CanarySize = step
+	} else {
+		routing.LinearStepSize = &sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationLinearStepSizeArgs{
+			Type: step.Type, Value: step.Value,
+		}
+	}
+	alarms := sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArray{}
+	for _, n := range alarmNames {
+		alarms = append(alarms, sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs{AlarmName: n})
+	}
+	return &sagemaker.EndpointDeploymentConfigArgs{
+		BlueGreenUpdatePolicy: &sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs{
+			TrafficRoutingConfiguration:      routing,
+			TerminationWaitInSeconds:         pulumi.Int(g.TerminationWaitSeconds),
+			MaximumExecutionTimeoutInSeconds: pulumi.Int(g.MaximumExecutionTimeoutSeconds),
+		},
+		AutoRollbackConfiguration: &sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs{Alarms: alarms},
+	}
+}
