@@ -113,15 +113,16 @@ func (o *Outputs) curlExample() pulumi.StringOutput {
 		return pulumi.String("").ToStringOutput()
 	}
 	r := o.API.Routes[0]
+	kind, _ := api.LookupKind(r.Kind)
+	ex := kind.Examples(api.Limits{})[0]
 	key := fmt.Sprintf(`$(pulumi stack output %s --stack %s --show-secrets --json | jq -r '.["%s"]')`, OutAPIKeyValues, o.Stack, clients[0])
-	switch r.Kind {
-	case api.RouteCSV:
-		return pulumi.Sprintf(`curl -sS -X POST -H "x-api-key: %s" -H 'Content-Type: text/csv' --data-binary @rows.csv '%s%s'`, key, o.API.InvokeURL, r.ResourcePath)
-	case api.RouteRecommendations:
-		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/U:114521?k=10&inference_type=deterministic'`, key, o.API.InvokeURL, r.Path)
-	default:
-		return pulumi.Sprintf(`curl -sS -H "x-api-key: %s" '%s/%s/321?items=101,131,162'`, key, o.API.InvokeURL, r.Path)
+	cmd := fmt.Sprintf(`curl -sS -H "x-api-key: %s"`, key)
+	if ex.Body != "" {
+		cmd += fmt.Sprintf(` -X %s -H 'Content-Type: %s' --data-binary @body`, kind.Method, kind.ContentType)
 	}
+	return o.API.InvokeURL.ApplyT(func(invokeURL string) string {
+		return fmt.Sprintf("%s '%s'", cmd, ex.URL(invokeURL, r))
+	}).(pulumi.StringOutput)
 }
 
 // Export exports every stack output.

@@ -69,34 +69,37 @@ type Case struct {
 // hostile input, the limits), plus, while a canary runs, the canary's valid request.
 func Cases(routes []api.Route, cfg *config.StackConfig, canaryEndpoint string) []Case {
 	var out []Case
-	csv := "34,0.5,1,0\n27,0.25,0,1\n"
+	limits := api.Limits{MaxItems: cfg.API.MaxItems, MaxK: cfg.API.MaxK}
 	for _, r := range routes {
-		user := func(name, id string, query map[string][]string) Case {
-			return Case{Route: r.Path, Name: name, PathParams: map[string]string{"user_id": id}, Query: query}
-		}
-		switch r.Kind {
-		case api.RouteRatings:
-			out = append(out,
-				user("valid", "321", map[string][]string{"items": {"101,131,162"}}),
-				user("invalid-user", "0321", map[string][]string{"items": {"101"}}),
-				user("injection", "321", map[string][]string{"items": {`1]},{"in0":[999],"in1":[2`}}),
-				user("too-many-items", "321", map[string][]string{"items": {strings.TrimSuffix(strings.Repeat("7,", cfg.API.MaxItems+1), ",")}}))
-			if cn := cfg.Canary; cn != nil && canaryEndpoint != "" && cn.Model == r.Model {
-				c := user("canary", "321", map[string][]string{"items": {"101,131,162"}})
+		kind, _ := api.LookupKind(r.Kind)
+		for i, ex := range kind.Examples(limits) {
+			out = append(out, exampleCase(r, kind, ex))
+			// While a canary runs, its model's valid request again, with the canary's endpoint.
+			if cn := cfg.Canary; i == 0 && cn != nil && canaryEndpoint != "" && cn.Model == r.Model {
+				c := exampleCase(r, kind, ex)
+				c.Name = "canary"
 				c.Overrides = map[string]string{names.StageVariableEndpoint(r.Model): canaryEndpoint}
 				out = append(out, c)
 			}
-		case api.RouteRecommendations:
-			out = append(out,
-				user("defaults", "U:114521", map[string][]string{}),
-				user("k=3", "U:114521", map[string][]string{"k": {"3"}}),
-				user("bad-k", "U:114521", map[string][]string{"k": {"0"}}),
-				user("bad-type", "U:114521", map[string][]string{"inference_type": {"x"}}))
-		case api.RouteCSV:
-			out = append(out, Case{Route: r.Path, Name: "rows", Headers: map[string][]string{"Content-Type": {"text/csv"}}, Body: &csv})
 		}
 	}
 	return out
+}
+
+// exampleCase is a kind's example request on a route.
+func exampleCase(r api.Route, kind api.Kind, ex api.Example) Case {
+	c := Case{Route: r.Path, Name: ex.Name, Query: map[string][]string{}}
+	if kind.UserPath {
+		c.PathParams = map[string]string{"user_id": ex.UserID}
+	}
+	for k, v := range ex.Query {
+		c.Query[k] = []string{v}
+	}
+	if ex.Body != "" {
+		body := ex.Body
+		c.Headers, c.Body = map[string][]string{"Content-Type": {kind.ContentType}}, &body
+	}
+	return c
 }
 
 // Invoker runs one method of the deployed API (apigateway:TestInvokeMethod).

@@ -61,41 +61,11 @@ func NewAccess(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 	// re-creates a deleted one from the surviving key and plan.
 	protectKeys := args.Protect
 
-	plans := map[string]*apigateway.UsagePlan{}
-	for _, planName := range slices.Sorted(maps.Keys(cfg.Plans)) {
-		pc := cfg.Plans[planName]
-		var throttles apigateway.UsagePlanApiStageThrottleArray
-		for _, path := range slices.Sorted(maps.Keys(pc.RouteThrottles)) {
-			throttlePath, ok := args.ThrottlePaths[path]
-			if !ok {
-				return nil, fmt.Errorf("access %s: plan %s: no route %q", name, planName, path)
-			}
-			t := pc.RouteThrottles[path]
-			throttles = append(throttles, apigateway.UsagePlanApiStageThrottleArgs{
-				Path: pulumi.String(throttlePath), RateLimit: pulumi.Float64(t.RateLimit), BurstLimit: pulumi.Int(t.BurstLimit),
-			})
-		}
-		planArgs := &apigateway.UsagePlanArgs{
-			Name:        pulumi.Sprintf("%s-%s-%s", args.Project, args.Stack, planName),
-			Description: pulumi.Sprintf("%s %s: plan %s", args.Project, args.Stack, planName),
-			ApiStages: apigateway.UsagePlanApiStageArray{apigateway.UsagePlanApiStageArgs{
-				ApiId: args.RestAPIID, Stage: args.StageName, Throttles: throttles,
-			}},
-			ThrottleSettings: &apigateway.UsagePlanThrottleSettingsArgs{
-				RateLimit: pulumi.Float64(pc.Throttle.RateLimit), BurstLimit: pulumi.Int(pc.Throttle.BurstLimit),
-			},
-			Tags: args.Tags,
-		}
-		if q := pc.Quota; q != nil {
-			planArgs.QuotaSettings = &apigateway.UsagePlanQuotaSettingsArgs{
-				Limit: pulumi.Int(q.Limit), Period: pulumi.String(q.Period), Offset: pulumi.Int(q.Offset),
-			}
-		}
-		plan, err := apigateway.NewUsagePlan(ctx, names.Child(name, "plan-"+planName), planArgs, parent, pulumi.Protect(protectKeys))
-		if err != nil {
-			return nil, fmt.Errorf("access %s: plan %s: %w", name, planName, err)
-		}
-		plans[planName] = plan
+	plans, err := newPlans(ctx, name, args, protectKeys, parent)
+	if err != nil {
+		return nil, err
+	}
+	for planName, plan := range plans {
 		comp.UsagePlanIDs[planName] = plan.ID().ToStringOutput()
 	}
 
@@ -140,4 +110,48 @@ func NewAccess(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Reso
 		return nil, err
 	}
 	return comp, nil
+}
+
+// newPlans registers one usage plan per configured plan, on the stage, with its throttle,
+// quota and per-route throttles.
+func newPlans(ctx *pulumi.Context, name string, args *Args, protect bool, parent pulumi.ResourceOption) (map[string]*apigateway.UsagePlan, error) {
+	cfg := args.Config
+	plans := map[string]*apigateway.UsagePlan{}
+	for _, planName := range slices.Sorted(maps.Keys(cfg.Plans)) {
+		pc := cfg.Plans[planName]
+		var throttles apigateway.UsagePlanApiStageThrottleArray
+		for _, path := range slices.Sorted(maps.Keys(pc.RouteThrottles)) {
+			throttlePath, ok := args.ThrottlePaths[path]
+			if !ok {
+				return nil, fmt.Errorf("access %s: plan %s: no route %q", name, planName, path)
+			}
+			t := pc.RouteThrottles[path]
+			throttles = append(throttles, apigateway.UsagePlanApiStageThrottleArgs{
+				Path: pulumi.String(throttlePath), RateLimit: pulumi.Float64(t.RateLimit), BurstLimit: pulumi.Int(t.BurstLimit),
+			})
+		}
+		planArgs := &apigateway.UsagePlanArgs{
+			Name:        pulumi.Sprintf("%s-%s-%s", args.Project, args.Stack, planName),
+			Description: pulumi.Sprintf("%s %s: plan %s", args.Project, args.Stack, planName),
+			ApiStages: apigateway.UsagePlanApiStageArray{apigateway.UsagePlanApiStageArgs{
+				ApiId: args.RestAPIID, Stage: args.StageName, Throttles: throttles,
+			}},
+			ThrottleSettings: &apigateway.UsagePlanThrottleSettingsArgs{
+				RateLimit: pulumi.Float64(pc.Throttle.RateLimit), BurstLimit: pulumi.Int(pc.Throttle.BurstLimit),
+			},
+			Tags: args.Tags,
+		}
+		if q := pc.Quota; q != nil {
+			planArgs.QuotaSettings = &apigateway.UsagePlanQuotaSettingsArgs{
+				Limit: pulumi.Int(q.Limit), Period: pulumi.String(q.Period), Offset: pulumi.Int(q.Offset),
+			}
+		}
+		plan, err := apigateway.NewUsagePlan(ctx, names.Child(name, "plan-"+planName), planArgs, parent, pulumi.Protect(protect))
+		if err != nil {
+			return nil, fmt.Errorf("access %s: plan %s: %w", name, planName, err)
+		}
+		plans[planName] = plan
+	}
+
+	return plans, nil
 }

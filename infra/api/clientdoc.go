@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
@@ -22,29 +23,6 @@ var errorSchema = map[string]any{
 	},
 }
 
-// kindSchemas are the 200 bodies per route kind, as the response templates write them.
-var kindSchemas = map[string]map[string]any{
-	RouteRatings: {
-		"type": "object", "required": []any{"ratings"},
-		"properties": map[string]any{"ratings": map[string]any{
-			"type": "array", "items": map[string]any{"type": "number"},
-			"description": "one predicted rating per item, in the order of items",
-		}},
-	},
-	RouteRecommendations: {
-		"type": "object", "required": []any{"user_id", "inference_type", "movies"},
-		"properties": map[string]any{
-			"user_id":        map[string]any{"type": "string"},
-			"inference_type": map[string]any{"type": "string"},
-			"movies": map[string]any{"type": "array", "description": "at most k movies, best first", "items": map[string]any{
-				"type": "object", "required": []any{"id", "score"},
-				"properties": map[string]any{"id": map[string]any{"type": "string"}, "score": map[string]any{"type": "number"}},
-			}},
-		},
-	},
-	RouteCSV: {"description": "the model's JSON answer, unchanged"},
-}
-
 // clientErrors are the error statuses every route can answer (the README's error table).
 var clientErrors = map[string]string{
 	"400": "invalid input (a fixed message names the parameter) or a missing required parameter",
@@ -61,38 +39,12 @@ func ClientDocument(cfg Spec, routes []Route, region string) (string, error) {
 	paths := map[string]any{}
 	schemas := map[string]any{"Error": errorSchema}
 	for _, r := range routes {
-		schemaName := clientSchemaName(r.Kind)
-		schemas[schemaName] = kindSchemas[r.Kind]
-		responses := map[string]any{"200": map[string]any{
-			"description": "the model's answer",
-			"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + schemaName}}},
-		}}
-		errs := clientErrors
-		if r.Kind == RouteCSV {
-			errs = withCSVErrors()
-		}
-		for code, why := range errs {
-			responses[code] = map[string]any{
-				"description": why,
-				"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}},
-			}
-		}
-		for code, resp := range responses {
-			headers := map[string]any{}
-			if code != "403" && code != "429" && code != "504" { // API Gateway's own errors carry requestId in the body
-				headers["X-Request-Id"] = map[string]any{"description": "API Gateway's request id (also the model's inference id)", "schema": map[string]any{"type": "string"}}
-			}
-			if code == "503" {
-				headers["Retry-After"] = map[string]any{"description": "seconds to wait before retrying", "schema": map[string]any{"type": "integer"}}
-			}
-			if len(headers) > 0 {
-				resp.(map[string]any)["headers"] = headers
-			}
-		}
+		kind := kinds[r.Kind]
+		schemas[kind.SchemaName] = kind.Schema
 		op := map[string]any{
 			"operationId": operationID(r.Path),
 			"summary":     fmt.Sprintf("%s (route kind %s, model %s)", r.Path, r.Kind, r.Model),
-			"responses":   responses,
+			"responses":   clientResponses(kind),
 		}
 		var params []any
 		for _, p := range r.Parameters {
@@ -104,11 +56,11 @@ func ClientDocument(cfg Spec, routes []Route, region string) (string, error) {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if r.Kind == RouteCSV {
+		if kind.RequestBody != "" {
 			op["requestBody"] = map[string]any{
 				"required":    true,
-				"description": "CSV rows in the column order the model expects, forwarded unchanged",
-				"content":     map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}},
+				"description": kind.RequestBody,
+				"content":     map[string]any{kind.ContentType: map[string]any{"schema": map[string]any{"type": "string"}}},
 			}
 		}
 		paths[r.ResourcePath] = map[string]any{strings.ToLower(r.HTTPMethod): op}
@@ -140,15 +92,34 @@ func ClientDocument(cfg Spec, routes []Route, region string) (string, error) {
 	return out, nil
 }
 
-func withCSVErrors() map[string]string {
-	out := map[string]string{}
-	for k, v := range clientErrors {
-		out[k] = v
+// clientResponses are a kind's answers: its 200 body, every route's errors and the kind's own,
+// with the headers each carries.
+func clientResponses(kind Kind) map[string]any {
+	responses := map[string]any{"200": map[string]any{
+		"description": "the model's answer",
+		"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + kind.SchemaName}}},
+	}}
+	errs := maps.Clone(clientErrors)
+	maps.Copy(errs, kind.Errors)
+	for code, why := range errs {
+		responses[code] = map[string]any{
+			"description": why,
+			"content":     map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}},
+		}
 	}
-	out["400"] = "the model rejected the CSV rows, or Content-Type is missing"
-	out["413"] = "request too large"
-	out["415"] = "Content-Type is not text/csv"
-	return out
+	for code, resp := range responses {
+		headers := map[string]any{}
+		if code != "403" && code != "429" && code != "504" { // API Gateway's own errors carry requestId in the body
+			headers["X-Request-Id"] = map[string]any{"description": "API Gateway's request id (also the model's inference id)", "schema": map[string]any{"type": "string"}}
+		}
+		if code == "503" {
+			headers["Retry-After"] = map[string]any{"description": "seconds to wait before retrying", "schema": map[string]any{"type": "integer"}}
+		}
+		if len(headers) > 0 {
+			resp.(map[string]any)["headers"] = headers
+		}
+	}
+	return responses
 }
 
 // clientParameter describes a parameter with the stack's own limits.
@@ -170,16 +141,6 @@ func clientParameter(cfg Spec, r Route, p Parameter) map[string]any {
 		schema["default"] = r.InferenceTypes[0]
 	}
 	return map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "description": desc, "schema": schema}
-}
-
-// clientSchemaName names a route kind's 200 body (Ratings, Recommendations, CSVAnswer).
-func clientSchemaName(kind string) string {
-	switch kind {
-	case RouteCSV:
-		return "CSVAnswer"
-	default:
-		return strings.ToUpper(kind[:1]) + kind[1:]
-	}
 }
 
 // operationID is the route path in camel case (predicted-ratings → predictedRatings).

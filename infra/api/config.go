@@ -34,13 +34,6 @@ type Config struct {
 	ManageAccountCloudWatchRole bool `json:"manageAccountCloudWatchRole,omitempty"`
 }
 
-// Route kinds.
-const (
-	RouteRatings         = "ratings"
-	RouteRecommendations = "recommendations"
-	RouteCSV             = "csv"
-)
-
 // RouteConfig is one public route and the model it targets.
 type RouteConfig struct {
 	// Path is the first path segment, e.g. predicted-ratings.
@@ -51,12 +44,6 @@ type RouteConfig struct {
 	Throttle *throttle.Config `json:"throttle,omitempty"`
 	// InferenceTypes limits a recommendations route's inference_type values (default: all).
 	InferenceTypes []string `json:"inferenceTypes,omitempty"`
-}
-
-// InferenceTypes are the recommendation inference types; only the first is deterministic.
-var InferenceTypes = []string{
-	"deterministic", "stochastic_plackett_luce", "stochastic_plackett_luce_cached",
-	"stochastic_gumbel_softmax_trick", "stochastic_epsilon_greedy",
 }
 
 // CacheConfig is the stage cache: cluster size, TTL, and the routes cached.
@@ -141,7 +128,7 @@ func (a *Config) ApplyDefaults(stack string) {
 		a.XRayTracing = &yes
 	}
 	for i := range a.Routes {
-		if a.Routes[i].Kind == RouteRecommendations && len(a.Routes[i].InferenceTypes) == 0 {
+		if kinds[a.Routes[i].Kind].InferenceTypes && len(a.Routes[i].InferenceTypes) == 0 {
 			a.Routes[i].InferenceTypes = append([]string(nil), InferenceTypes...)
 		}
 	}
@@ -216,14 +203,15 @@ func (a *Config) Validate(p *problems.List, path string) {
 			p.Add(path+".path", "duplicate route path %q; each path may appear once", r.Path)
 		}
 		seen[r.Path] = true
-		if _, ok := routeKinds[r.Kind]; !ok {
-			p.Add(path+".kind", "must be ratings, recommendations or csv (got %q)", r.Kind)
+		kind, ok := kinds[r.Kind]
+		if !ok {
+			p.Add(path+".kind", "must be one of %s (got %q)", strings.Join(KindNames(), ", "), r.Kind)
 		}
 		if r.Throttle != nil {
 			r.Throttle.Validate(p, path+".throttle")
 		}
-		if r.Kind != RouteRecommendations && len(r.InferenceTypes) > 0 {
-			p.Add(path+".inferenceTypes", "applies to recommendations routes only; remove it")
+		if !kind.InferenceTypes && len(r.InferenceTypes) > 0 {
+			p.Add(path+".inferenceTypes", "applies to routes of kind %s only; remove it", strings.Join(kindsWith(func(k Kind) bool { return k.InferenceTypes }), ", "))
 		}
 		for j, ty := range r.InferenceTypes {
 			if !slices.Contains(InferenceTypes, ty) {
@@ -252,9 +240,9 @@ func (a *Config) validateCache(p *problems.List, path string, ca *CacheConfig) {
 		switch {
 		case !ok:
 			p.Add(rp, "no route has path %q; use one of %s", name, strings.Join(a.RoutePaths(), ", "))
-		case r.Kind == RouteCSV:
-			p.Add(rp, "route %q is a POST (csv) route; only GET routes are cached", name)
-		case r.Kind == RouteRecommendations && slices.ContainsFunc(r.InferenceTypes, func(t string) bool { return t != InferenceTypes[0] }):
+		case !kinds[r.Kind].Cacheable:
+			p.Add(rp, "route %q is a %s (%s) route; only routes of kind %s are cached", name, kinds[r.Kind].Method, r.Kind, strings.Join(kindsWith(func(k Kind) bool { return k.Cacheable }), ", "))
+		case kinds[r.Kind].InferenceTypes && slices.ContainsFunc(r.InferenceTypes, func(t string) bool { return t != InferenceTypes[0] }):
 			p.Add(rp, "route %q serves stochastic inference types, and API Gateway caches per method, not per parameter value: set its inferenceTypes to [deterministic] (serve stochastic types on another route) or do not cache it", name)
 		}
 	}

@@ -1,87 +1,80 @@
 package api
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"io/fs"
 	"maps"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/ml-rest-api/ml-rest-api/infra/names"
-	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
-	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
-// Route is everything that shapes one public route, as plain data. It drives the API Gateway
-// resources, the deployment trigger and the template preview, so all three agree.
-type Route struct {
-	Path  string // first path segment, e.g. predicted-ratings
-	Kind  string
-	Model string
-	// HTTPMethod is GET for ratings/recommendations, POST for csv.
-	HTTPMethod string
-	// ResourcePath is the full resource path, e.g. /predicted-ratings/{user_id}.
-	ResourcePath      string
-	RequestParameters map[string]bool
-	// IntegrationURI reads the endpoint name from the stage variable <model>Endpoint, so a
-	// canary can override it.
-	IntegrationURI string
-	// ContentType selects the request template and is sent to the model.
-	ContentType          string
-	RequestTemplateName  string
-	RequestTemplate      string
-	IntegrationResponses []IntegrationResponse
-	TimeoutMs            int
-	// CacheKeyParameters are set when the route is cached (api.cache.routes); the cache key is
-	// the parameters that shape the answer.
-	CacheKeyParameters []string
-	// InferenceTypes is the allowlist of a recommendations route (a stage variable).
-	InferenceTypes []string
-	// Parameters are the route kind's request parameters (RequestParameters derives from them).
-	Parameters []Parameter
-}
-
-// IntegrationResponse maps SageMaker's status (SelectionPattern, "" = default) to a method
-// status with a response template.
-type IntegrationResponse struct {
-	StatusCode       string
-	SelectionPattern string
-	TemplateName     string
-	Template         string
-}
-
-// MethodStatusCodes lists the method response status codes of a route: every integration
-// response's, plus 400 (set by the response templates for invalid input).
-func (r Route) MethodStatusCodes() []string {
-	seen := map[string]bool{"400": true}
-	for _, ir := range r.IntegrationResponses {
-		seen[ir.StatusCode] = true
-	}
-	return slices.Sorted(maps.Keys(seen))
-}
-
-// MethodSettingsPath is the route's key in the stage's method settings: the resource path with
-// "/" escaped as "~1", then /METHOD (~1predicted-ratings~1{user_id}/GET); see
-// awscontract.MethodSettingsPath for AWS's rule and its sources.
-func (r Route) MethodSettingsPath() string {
-	return awscontract.MethodSettingsPath(r.ResourcePath, r.HTTPMethod)
-}
-
-// UsagePlanPath is the route's key in a usage plan's per-method throttles: the plain resource
-// path, then /METHOD (/predicted-ratings/{user_id}/GET); see awscontract.UsagePlanThrottlePath.
-func (r Route) UsagePlanPath() string {
-	return awscontract.UsagePlanThrottlePath(r.ResourcePath, r.HTTPMethod)
-}
-
-// Stage variables read by the templates (besides <model>Endpoint).
+// Route kinds.
 const (
-	StageVarMaxItems    = "maxItems"
-	StageVarMaxK        = "maxK"
-	StageVarCORSOrigins = "corsOrigins"
+	RouteRatings         = "ratings"
+	RouteRecommendations = "recommendations"
+	RouteCSV             = "csv"
 )
+
+// InferenceTypes are the recommendation inference types; only the first is deterministic.
+var InferenceTypes = []string{
+	"deterministic", "stochastic_plackett_luce", "stochastic_plackett_luce_cached",
+	"stochastic_gumbel_softmax_trick", "stochastic_epsilon_greedy",
+}
+
+// Kind is everything a route kind fixes. It is the one table of route kinds: validation,
+// defaults, the OpenAPI document, the client document, the stage variables, the firewall, the
+// curl example, the preview, the smoke test and the conformance command all read it, so adding
+// a kind is an entry here, its templates and its tests.
+type Kind struct {
+	Method      string
+	UserPath    bool // the path ends in /{user_id}
+	ContentType string
+	Parameters  []Parameter
+	// Templates: the request, the 200 answer, a rejected model answer (a 4XX other than 429,
+	// answered RejectStatus) and an unavailable model (a 5XX or 429, answered 503).
+	Request, Response, Rejected, Unavailable string
+	RejectStatus                             string
+	// Cacheable: the answer depends only on the request parameters, so the stage cache may
+	// serve it (api.cache.routes).
+	Cacheable bool
+	// NumericItems: the items query parameter is a list of numeric ids (the firewall blocks
+	// anything else before it reaches the API).
+	NumericItems bool
+	// InferenceTypes: the route takes api.routes[].inferenceTypes, passed to the templates as
+	// the stage variable inferenceTypes_<path>.
+	InferenceTypes bool
+	// SchemaName and Schema are the 200 body in the client document; Errors are what the
+	// kind's error statuses mean beyond (or instead of) every route's; RequestBody describes a
+	// body the route takes.
+	SchemaName  string
+	Schema      map[string]any
+	Errors      map[string]string
+	RequestBody string
+	// Examples are requests of the kind for the stack's limits: the first is valid (the curl
+	// example, the preview, the smoke test); all are the conformance command's cases.
+	Examples func(Limits) []Example
+	// ModelAnswer is a plausible model answer to a request payload (the preview, local fakes).
+	ModelAnswer func(payload string) string
+	// CheckAnswer checks the 200 body the API returns for a valid example (the smoke test).
+	CheckAnswer func(ex Example, body []byte) error
+}
+
+// Limits are the stack's request limits the templates enforce (stage variables).
+type Limits struct{ MaxItems, MaxK int }
+
+// Example is one request of a kind and the status the API answers it with.
+type Example struct {
+	Name   string
+	UserID string            // kinds with a user path
+	Query  map[string]string // query parameters
+	Body   string            // a request body, sent with the kind's content type
+	Status int
+}
 
 // Parameter is one request parameter of a route kind: where API Gateway finds it, whether its
 // validator requires it, and (for the client document) what the templates accept.
@@ -102,208 +95,186 @@ func (p Parameter) requestParameter() string {
 	return "method.request." + loc + "." + p.Name
 }
 
-// routeKind is everything a route kind fixes: its method and path shape, the parameters and
-// content type, its templates and the status a rejected (4XX) model answer becomes.
-type routeKind struct {
-	method       string
-	userPath     bool // the path ends in /{user_id}
-	contentType  string
-	parameters   []Parameter
-	request      string
-	response     string
-	rejected     string // a model 4XX other than 429
-	rejectStatus string
-	unavailable  string // a model 5XX or 429
-	// numericItems: the items query parameter is a list of numeric ids (the firewall blocks
-	// anything else before it reaches the API).
-	numericItems bool
+// LookupKind returns a route kind.
+func LookupKind(name string) (Kind, bool) {
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// KindNames lists the route kinds, sorted.
+func KindNames() []string { return slices.Sorted(maps.Keys(kinds)) }
+
+// kindsWith lists the kinds (sorted) that have a property.
+func kindsWith(has func(Kind) bool) []string {
+	var out []string
+	for _, name := range KindNames() {
+		if has(kinds[name]) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // The patterns are the templates' own checks (templates/*.request.vtl), so the client document
 // promises exactly what the API accepts.
-const (
-	numericID = `(0|[1-9][0-9]{0,8})`
-)
+const numericID = `(0|[1-9][0-9]{0,8})`
 
-// routeKinds is the one table of route kinds.
-var routeKinds = map[string]routeKind{
+// kinds is the one table of route kinds.
+var kinds = map[string]Kind{
 	RouteRatings: {
-		method: "GET", userPath: true, contentType: "application/json",
-		parameters: []Parameter{
+		Method: "GET", UserPath: true, ContentType: "application/json",
+		Parameters: []Parameter{
 			{Name: "user_id", In: "path", Required: true, Pattern: "^" + numericID + "$", Description: "the user: a numeric id, at most 9 digits, no leading zeros"},
 			{Name: "items", In: "query", Required: true, Pattern: "^" + numericID + "(," + numericID + ")*$", MaxLength: 5000,
 				Description: "the items to rate, in order: 1 to maxItems comma-separated numeric ids"},
 		},
-		request: templates.RatingsRequest, response: templates.RatingsResponse, rejected: templates.RatingsRejected, rejectStatus: "502",
-		unavailable: templates.RatingsUnavailable, numericItems: true,
+		Request: templates.RatingsRequest, Response: templates.RatingsResponse, Rejected: templates.RatingsRejected, RejectStatus: "502",
+		Unavailable: templates.RatingsUnavailable, Cacheable: true, NumericItems: true,
+		SchemaName: "Ratings",
+		Schema: map[string]any{
+			"type": "object", "required": []any{"ratings"},
+			"properties": map[string]any{"ratings": map[string]any{
+				"type": "array", "items": map[string]any{"type": "number"},
+				"description": "one predicted rating per item, in the order of items",
+			}},
+		},
+		Examples: func(l Limits) []Example {
+			return []Example{
+				{Name: "valid", UserID: "321", Query: map[string]string{"items": "101,131,162"}, Status: 200},
+				{Name: "invalid-user", UserID: "0321", Query: map[string]string{"items": "101"}, Status: 400},
+				{Name: "injection", UserID: "321", Query: map[string]string{"items": `1]},{"in0":[999],"in1":[2`}, Status: 400},
+				{Name: "too-many-items", UserID: "321", Query: map[string]string{"items": strings.TrimSuffix(strings.Repeat("7,", l.MaxItems+1), ",")}, Status: 400},
+			}
+		},
+		ModelAnswer: func(payload string) string {
+			var preds []string
+			for i := 0; i < strings.Count(payload, `"in1"`); i++ {
+				preds = append(preds, fmt.Sprintf(`{"scores":[%.1f]}`, 3.0+float64(i%20)/10))
+			}
+			return `{"predictions":[` + strings.Join(preds, ",") + `]}`
+		},
+		CheckAnswer: func(ex Example, body []byte) error {
+			var v struct{ Ratings []float64 }
+			if n := strings.Count(ex.Query["items"], ",") + 1; json.Unmarshal(body, &v) != nil || len(v.Ratings) != n {
+				return fmt.Errorf("want {\"ratings\":[%d numbers]}, got %s", n, snippet(body))
+			}
+			return nil
+		},
 	},
 	RouteRecommendations: {
-		method: "GET", userPath: true, contentType: "application/json",
-		parameters: []Parameter{
+		Method: "GET", UserPath: true, ContentType: "application/json",
+		Parameters: []Parameter{
 			{Name: "user_id", In: "path", Required: true, Pattern: `^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$`, Description: "the user: 1-64 letters, digits or : _ . -, starting with a letter or digit"},
 			{Name: "k", In: "query", Pattern: `^[1-9][0-9]{0,3}$`, Description: "how many movies: 1 to maxK, no leading zeros; absent: 10"},
 			{Name: "inference_type", In: "query", Description: "how the model ranks; absent: the route's first allowed type"},
 		},
-		request: templates.RecommendationsRequest, response: templates.RecommendationsResponse, rejected: templates.RecommendationsRejected, rejectStatus: "502",
-		unavailable: templates.RecommendationsUnavail,
+		Request: templates.RecommendationsRequest, Response: templates.RecommendationsResponse, Rejected: templates.RecommendationsRejected, RejectStatus: "502",
+		Unavailable: templates.RecommendationsUnavail, Cacheable: true, InferenceTypes: true,
+		SchemaName: "Recommendations",
+		Schema: map[string]any{
+			"type": "object", "required": []any{"user_id", "inference_type", "movies"},
+			"properties": map[string]any{
+				"user_id":        map[string]any{"type": "string"},
+				"inference_type": map[string]any{"type": "string"},
+				"movies": map[string]any{"type": "array", "description": "at most k movies, best first", "items": map[string]any{
+					"type": "object", "required": []any{"id", "score"},
+					"properties": map[string]any{"id": map[string]any{"type": "string"}, "score": map[string]any{"type": "number"}},
+				}},
+			},
+		},
+		Examples: func(Limits) []Example {
+			return []Example{
+				{Name: "k=3", UserID: "U:114521", Query: map[string]string{"k": "3"}, Status: 200},
+				{Name: "defaults", UserID: "U:114521", Query: map[string]string{}, Status: 200},
+				{Name: "bad-k", UserID: "U:114521", Query: map[string]string{"k": "0"}, Status: 400},
+				{Name: "bad-type", UserID: "U:114521", Query: map[string]string{"inference_type": "x"}, Status: 400},
+			}
+		},
+		ModelAnswer: func(payload string) string {
+			m := regexp.MustCompile(`"k":([0-9]+)`).FindStringSubmatch(payload)
+			if m == nil {
+				return `{"predictions":[]}`
+			}
+			k, _ := strconv.Atoi(m[1])
+			var ids, scores []string
+			for i := 1; i <= k; i++ {
+				ids = append(ids, fmt.Sprintf(`"movie-%d"`, i))
+				scores = append(scores, strconv.FormatFloat(1-float64(i)/float64(k+1), 'f', 3, 64))
+			}
+			return `{"predictions":[{"movie_ids":[` + strings.Join(ids, ",") + `],"scores":[` + strings.Join(scores, ",") + `]}]}`
+		},
+		CheckAnswer: func(ex Example, body []byte) error {
+			var v struct {
+				UserID        string `json:"user_id"`
+				InferenceType string `json:"inference_type"`
+				Movies        []struct {
+					ID    string   `json:"id"`
+					Score *float64 `json:"score"`
+				} `json:"movies"`
+			}
+			k, _ := strconv.Atoi(ex.Query["k"])
+			if json.Unmarshal(body, &v) != nil || v.UserID != ex.UserID || v.InferenceType == "" || (k > 0 && len(v.Movies) > k) {
+				return fmt.Errorf("want {user_id, inference_type, movies (at most %d)}, got %s", k, snippet(body))
+			}
+			return nil
+		},
 	},
 	// CSV routes report a model 4XX as the client's fault (400): the rows are the client's.
 	RouteCSV: {
-		method: "POST", contentType: "text/csv",
-		parameters: []Parameter{{Name: "Content-Type", In: "header", Required: true, Description: "text/csv"}},
-		request:    templates.CSVRequest, response: templates.CSVResponse, rejected: templates.CSVRejected, rejectStatus: "400",
-		unavailable: templates.ModelUnavailable,
+		Method: "POST", ContentType: "text/csv",
+		Parameters: []Parameter{{Name: "Content-Type", In: "header", Required: true, Description: "text/csv"}},
+		Request:    templates.CSVRequest, Response: templates.CSVResponse, Rejected: templates.CSVRejected, RejectStatus: "400",
+		Unavailable: templates.ModelUnavailable,
+		SchemaName:  "CSVAnswer", Schema: map[string]any{"description": "the model's JSON answer, unchanged"},
+		Errors: map[string]string{
+			"400": "the model rejected the CSV rows, or Content-Type is missing",
+			"413": "request too large",
+			"415": "Content-Type is not text/csv",
+		},
+		RequestBody: "CSV rows in the column order the model expects, forwarded unchanged",
+		Examples: func(Limits) []Example {
+			return []Example{{Name: "rows", Body: "34,0.5,1,0\n27,0.25,0,1\n", Status: 200}}
+		},
+		ModelAnswer: func(payload string) string {
+			var preds []string
+			for _, line := range strings.Split(strings.TrimSpace(payload), "\n") {
+				if line != "" && line != "{}" {
+					preds = append(preds, `{"score":0.5}`)
+				}
+			}
+			return `{"predictions":[` + strings.Join(preds, ",") + `]}`
+		},
+		CheckAnswer: func(_ Example, body []byte) error {
+			if !json.Valid(body) {
+				return fmt.Errorf("want JSON, got %s", snippet(body))
+			}
+			return nil
+		},
 	},
 }
 
-// Routes builds the route specifications of a stack, with templates read from tmpl
-// (templates.Files in a real run).
-func Routes(cfg Spec, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
-	var out []Route
-	for _, rc := range cfg.Routes {
-		kind, ok := routeKinds[rc.Kind]
-		if !ok {
-			return nil, fmt.Errorf("route %s: unknown kind %q", rc.Path, rc.Kind)
-		}
-		r := Route{
-			Path:           rc.Path,
-			Kind:           rc.Kind,
-			Model:          rc.Model,
-			HTTPMethod:     kind.method,
-			ResourcePath:   "/" + rc.Path,
-			ContentType:    kind.contentType,
-			IntegrationURI: fmt.Sprintf("arn:%s:apigateway:%s:runtime.sagemaker:path/endpoints/${stageVariables.%s}/invocations", p.Partition, p.Region, names.StageVariableEndpoint(rc.Model)),
-			TimeoutMs:      cfg.IntegrationTimeoutMs,
-			Parameters:     slices.Clone(kind.parameters),
-			InferenceTypes: rc.InferenceTypes,
-		}
-		if kind.userPath {
-			r.ResourcePath += "/{user_id}"
-		}
-		r.RequestParameters = map[string]bool{}
-		for _, prm := range r.Parameters {
-			r.RequestParameters[prm.requestParameter()] = prm.Required
-		}
-		var err error
-		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.request); err != nil {
-			return nil, err
-		}
-		// SageMaker's status selects: 429 (throttled, a serverless endpoint scaling from zero) is
-		// transient like a 5XX (503 with Retry-After); any other 4XX is a model error (424, a
-		// validation error). Integration responses are keyed by status code, so 429 joins the 5XX
-		// pattern, and the 4XX pattern leaves it out (patterns must not overlap).
-		for _, ir := range []IntegrationResponse{
-			{StatusCode: "200", SelectionPattern: "", TemplateName: kind.response},
-			{StatusCode: kind.rejectStatus, SelectionPattern: SelectModelError, TemplateName: kind.rejected},
-			{StatusCode: "503", SelectionPattern: SelectTransient, TemplateName: kind.unavailable},
-		} {
-			if _, ir.Template, err = named(tmpl, ir.TemplateName); err != nil {
-				return nil, err
-			}
-			r.IntegrationResponses = append(r.IntegrationResponses, ir)
-		}
-		if cfg.Cache != nil && slices.Contains(cfg.Cache.Routes, rc.Path) {
-			r.CacheKeyParameters = slices.Sorted(maps.Keys(r.RequestParameters))
-		}
-		out = append(out, r)
+// snippet shortens a body for a message.
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
 	}
-	return out, nil
+	return s
 }
 
-// Selection patterns (Java regex, matched against SageMaker's whole status code).
-const (
-	SelectModelError = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
-	SelectTransient  = `429|5\d{2}`
-)
+// readable keeps the characters a query value may carry unescaped (RFC 3986 sub-delims and ":").
+var readable = strings.NewReplacer("%2C", ",", "%3A", ":")
 
-// NumericItems reports whether the route's items parameter is a list of numeric ids.
-func (r Route) NumericItems() bool { return routeKinds[r.Kind].numericItems }
-
-// Cached reports whether the route is served from the stage cache.
-func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
-
-// StageVariableInferenceTypes names the stage variable holding a recommendations route's
-// allowed inference types; the templates derive it from $context.resourcePath.
-func StageVariableInferenceTypes(path string) string {
-	return "inferenceTypes_" + strings.ReplaceAll(path, "-", "_")
-}
-
-func named(tmpl fs.FS, name string) (string, string, error) {
-	text, err := templates.Read(tmpl, name)
-	return name, text, err
-}
-
-// StageVariables are the stage's variables: the endpoint per model and the limits the
-// templates read. endpointNames maps model → endpoint name.
-func StageVariables(cfg Config, endpointNames map[string]string) map[string]string {
-	v := map[string]string{
-		StageVarMaxItems: strconv.Itoa(cfg.MaxItems),
-		StageVarMaxK:     strconv.Itoa(cfg.MaxK),
+// URL is the example's request URL on a route: the stage's invoke URL, the resource path with
+// the user id, and the query (sorted, escaped).
+func (ex Example) URL(invokeURL string, r Route) string {
+	path := strings.Replace(r.ResourcePath, "{user_id}", url.PathEscape(ex.UserID), 1)
+	var q []string
+	for _, k := range slices.Sorted(maps.Keys(ex.Query)) {
+		q = append(q, k+"="+readable.Replace(url.QueryEscape(ex.Query[k])))
 	}
-	// Only a list of origins is a stage variable (the templates echo a listed Origin). "Any
-	// origin" is a static '*' header instead: "*" is no value API Gateway accepts for a stage
-	// variable, and the templates read a missing variable as "" and echo nothing.
-	if c := cfg.CORS; c != nil && !c.AnyOrigin() {
-		v[StageVarCORSOrigins] = strings.Join(c.AllowedOrigins, ",")
+	if len(q) == 0 {
+		return invokeURL + path
 	}
-	for model, name := range endpointNames {
-		v[names.StageVariableEndpoint(model)] = name
-	}
-	for _, r := range cfg.Routes {
-		if r.Kind == RouteRecommendations {
-			v[StageVariableInferenceTypes(r.Path)] = strings.Join(r.InferenceTypes, ",")
-		}
-	}
-	return v
+	return invokeURL + path + "?" + strings.Join(q, "&")
 }
-
-// CheckStageVariables returns every variable API Gateway would refuse (awscontract.StageVariable:
-// names of letters, digits and underscores; non-empty values of [A-Za-z0-9-._~:/?#&=,]),
-// sorted by name; nil when all are accepted. Stage variables and canary overrides both go
-// through it before the stage is registered.
-func CheckStageVariables(vars map[string]string) error {
-	var errs []error
-	for _, k := range slices.Sorted(maps.Keys(vars)) {
-		if err := awscontract.StageVariable(k, vars[k]); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// GatewayResponse is a fixed JSON body for one of API Gateway's own error responses.
-type GatewayResponse struct {
-	Type       string
-	StatusCode string
-	Body       string
-}
-
-// GatewayResponses: no default AWS text reaches clients for these types. Bodies are gateway
-// response templates (simple $context substitution, not VTL).
-func GatewayResponses() []GatewayResponse {
-	const rid = `,"requestId":"$context.requestId"}`
-	return []GatewayResponse{
-		{"BAD_REQUEST_PARAMETERS", "400", `{"message":$context.error.messageString` + rid},
-		{"BAD_REQUEST_BODY", "400", `{"message":"Invalid request body"` + rid},
-		{"INVALID_API_KEY", "403", `{"message":"Missing or invalid API key; send it in the x-api-key header"` + rid},
-		{"MISSING_AUTHENTICATION_TOKEN", "404", `{"message":"No such route; check the method and path"` + rid},
-		{"ACCESS_DENIED", "403", `{"message":"Access denied"` + rid},
-		{"THROTTLED", "429", `{"message":"Too many requests; retry with backoff"` + rid},
-		{"QUOTA_EXCEEDED", "429", `{"message":"Quota exceeded for this API key"` + rid},
-		{"UNSUPPORTED_MEDIA_TYPE", "415", `{"message":"Unsupported Content-Type"` + rid},
-		{"REQUEST_TOO_LARGE", "413", `{"message":"Request too large"` + rid},
-		{"INTEGRATION_TIMEOUT", "504", `{"message":"The model did not answer in time"` + rid},
-		{"INTEGRATION_FAILURE", "502", `{"message":"The model could not be reached"` + rid},
-		{"DEFAULT_4XX", "", `{"message":$context.error.messageString` + rid},
-		{"DEFAULT_5XX", "", `{"message":"Internal error"` + rid},
-	}
-}
-
-// validatorName names the request validator (parameters only).
-const validatorName = "params"
-
-// CORS headers.
-const (
-	corsAllowHeaders = "Content-Type,X-Api-Key"
-	corsMaxAge       = "600"
-)

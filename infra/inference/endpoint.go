@@ -6,6 +6,7 @@ import (
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -77,43 +78,9 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
 	}
 
-	// A blue/green rollout can roll back to the previous configuration while the provider reports
-	// success; Pulumi would then delete the configuration, model and artifact grant the endpoint
-	// runs on again (F1: terraform-provider-aws#48997, #46663; UpdateEndpoint: "You must not
-	// delete an EndpointConfig in use"). With guardrails they are retained: replaced versions
-	// leave the state but stay in the account (README, "Cleaning up retained model versions").
-	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
-	model, err := sagemaker.NewModel(ctx, names.Child(name, "model"), &sagemaker.ModelArgs{
-		ExecutionRoleArn:       role.Arn,
-		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
-		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
-			Image:        pulumi.String(image.URI),
-			ModelDataUrl: pulumi.String(cfg.ModelDataURL),
-			Environment:  pulumi.ToStringMap(cfg.Environment),
-			Mode:         pulumi.String("SingleModel"),
-		},
-		Tags: args.Tags,
-	}, parent, pulumi.DependsOn(rolePolicies), retain)
+	model, endpointConfig, err := newModelVersion(ctx, name, args, image.URI, role, rolePolicies, parent)
 	if err != nil {
-		return nil, fmt.Errorf("model endpoint %s: model: %w", name, err)
-	}
-
-	// Never a fixed name: every field is ForceNew, so a change replaces the configuration and
-	// the new one must exist before the old one is deleted.
-	configArgs := &sagemaker.EndpointConfigurationArgs{
-		ProductionVariants: sagemaker.EndpointConfigurationProductionVariantArray{productionVariant(cfg, model.Name)},
-		Tags:               args.Tags,
-	}
-	if args.KMSKeyArn != "" && cfg.Instance != nil {
-		// Serverless variants have no storage volume to encrypt.
-		configArgs.KmsKeyArn = pulumi.String(args.KMSKeyArn)
-	}
-	if cfg.Capture != nil {
-		configArgs.DataCaptureConfig = dataCapture(cfg.Capture)
-	}
-	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, names.Child(name, "config"), configArgs, parent, retain)
-	if err != nil {
-		return nil, fmt.Errorf("model endpoint %s: endpoint configuration: %w", name, err)
+		return nil, fmt.Errorf("model endpoint %s: %w", name, err)
 	}
 
 	endpointArgs := &sagemaker.EndpointArgs{
@@ -164,6 +131,52 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, err
 	}
 	return comp, nil
+}
+
+// newModelVersion creates one model version: the SageMaker model and its endpoint
+// configuration.
+//
+// A blue/green rollout can roll back to the previous configuration while the provider reports
+// success; Pulumi would then delete the configuration, model and artifact grant the endpoint
+// runs on again (F1: terraform-provider-aws#48997, #46663; UpdateEndpoint: "You must not
+// delete an EndpointConfig in use"). With guardrails they are retained: replaced versions
+// leave the state but stay in the account (README, "Cleaning up retained model versions").
+func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, imageURI string, role *iam.Role, rolePolicies []pulumi.Resource, parent pulumi.ResourceOption) (*sagemaker.Model, *sagemaker.EndpointConfiguration, error) {
+	cfg := args.Config
+	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
+	model, err := sagemaker.NewModel(ctx, names.Child(name, "model"), &sagemaker.ModelArgs{
+		ExecutionRoleArn:       role.Arn,
+		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
+		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
+			Image:        pulumi.String(imageURI),
+			ModelDataUrl: pulumi.String(cfg.ModelDataURL),
+			Environment:  pulumi.ToStringMap(cfg.Environment),
+			Mode:         pulumi.String("SingleModel"),
+		},
+		Tags: args.Tags,
+	}, parent, pulumi.DependsOn(rolePolicies), retain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model: %w", err)
+	}
+
+	// Never a fixed name: every field is ForceNew, so a change replaces the configuration and
+	// the new one must exist before the old one is deleted.
+	configArgs := &sagemaker.EndpointConfigurationArgs{
+		ProductionVariants: sagemaker.EndpointConfigurationProductionVariantArray{productionVariant(cfg, model.Name)},
+		Tags:               args.Tags,
+	}
+	if args.KMSKeyArn != "" && cfg.Instance != nil {
+		// Serverless variants have no storage volume to encrypt.
+		configArgs.KmsKeyArn = pulumi.String(args.KMSKeyArn)
+	}
+	if cfg.Capture != nil {
+		configArgs.DataCaptureConfig = dataCapture(cfg.Capture)
+	}
+	endpointConfig, err := sagemaker.NewEndpointConfiguration(ctx, names.Child(name, "config"), configArgs, parent, retain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("endpoint configuration: %w", err)
+	}
+	return model, endpointConfig, nil
 }
 
 // newEndpointLogGroup owns the group SageMaker writes the endpoint's container logs to

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,7 +112,8 @@ func Run(o Options) (*Transcript, error) {
 	}
 	t.ModelBody = o.ModelResponse
 	if t.ModelBody == "" {
-		t.ModelBody = sampleAnswer(route.Kind, t.Payload)
+		kind, _ := restapi.LookupKind(route.Kind)
+		t.ModelBody = kind.ModelAnswer(t.Payload)
 	}
 	t.Response = op.Select(o.ModelStatus)
 	status, _ := strconv.Atoi(t.Response.StatusCode)
@@ -124,39 +124,6 @@ func Run(o Options) (*Transcript, error) {
 	t.ClientStatus = ov.Status
 	t.Headers, _ = ov.ResponseOverride["header"].(map[string]any)
 	return t, nil
-}
-
-// sampleAnswer is a plausible model answer to the payload, for the route kind.
-func sampleAnswer(kind, payload string) string {
-	switch kind {
-	case restapi.RouteRatings:
-		n := strings.Count(payload, `"in1"`)
-		var preds []string
-		for i := 0; i < n; i++ {
-			preds = append(preds, fmt.Sprintf(`{"scores":[%.1f]}`, 3.0+float64(i%20)/10))
-		}
-		return `{"predictions":[` + strings.Join(preds, ",") + `]}`
-	case restapi.RouteRecommendations:
-		m := regexp.MustCompile(`"k":([0-9]+)`).FindStringSubmatch(payload)
-		if m == nil {
-			return `{"predictions":[]}`
-		}
-		k, _ := strconv.Atoi(m[1])
-		var ids, scores []string
-		for i := 1; i <= k; i++ {
-			ids = append(ids, fmt.Sprintf(`"movie-%d"`, i))
-			scores = append(scores, strconv.FormatFloat(1-float64(i)/float64(k+1), 'f', 3, 64))
-		}
-		return `{"predictions":[{"movie_ids":[` + strings.Join(ids, ",") + `],"scores":[` + strings.Join(scores, ",") + `]}]}`
-	default:
-		var preds []string
-		for _, line := range strings.Split(strings.TrimSpace(payload), "\n") {
-			if line != "" && line != "{}" {
-				preds = append(preds, `{"score":0.5}`)
-			}
-		}
-		return `{"predictions":[` + strings.Join(preds, ",") + `]}`
-	}
 }
 
 func requestLine(r request) string {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ml-rest-api/ml-rest-api/infra/api"
 )
 
 // Outputs are the stack outputs the smoke test reads (`pulumi stack output --json --show-secrets`).
@@ -168,8 +170,15 @@ func pickKey(cfg Config) (string, error) {
 	return keys[names[0]], nil
 }
 
-// callsFor builds the calls for a route kind; valid is the call to time (nil: skipped).
-func callsFor(kind, base, csv string) (calls []call, valid *call, err error) {
+// callsFor builds a route's calls from its kind's examples (api.Kind): the valid request, the
+// first invalid one (400), for kinds with a body one with the wrong content type (415), and the
+// valid request without a key (403). valid is the call to time (nil: skipped — a kind with a
+// body needs one from -csv).
+func callsFor(kindName, base, body string) (calls []call, valid *call, err error) {
+	kind, ok := api.LookupKind(kindName)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown route kind %q (routeKinds output)", kindName)
+	}
 	message := func(_ int, body []byte) error {
 		var v struct{ Message string }
 		if err := json.Unmarshal(body, &v); err != nil || v.Message == "" {
@@ -177,60 +186,52 @@ func callsFor(kind, base, csv string) (calls []call, valid *call, err error) {
 		}
 		return nil
 	}
-	user := func(id string) string { return strings.Replace(base, "{user_id}", url.PathEscape(id), 1) }
-	switch kind {
-	case "ratings":
-		v := call{name: "valid request", method: "GET", url: user("321") + "?items=101,131,162", key: true, wantStatus: 200,
-			check: func(_ int, body []byte) error {
-				var v struct{ Ratings []float64 }
-				if err := json.Unmarshal(body, &v); err != nil || len(v.Ratings) != 3 {
-					return fmt.Errorf("want {\"ratings\":[3 numbers]}, got %s", snippet(body))
-				}
-				return nil
-			}}
-		calls = append(calls, v,
-			call{name: "malformed items", method: "GET", url: user("321") + "?items=" + url.QueryEscape(`1]},{"in0":[9`), key: true, wantStatus: 400, check: message},
-			call{name: "missing key", method: "GET", url: user("321") + "?items=101", wantStatus: 403, check: message})
-		valid = &calls[0]
-	case "recommendations":
-		v := call{name: "valid request", method: "GET", url: user("U:114521") + "?k=3", key: true, wantStatus: 200,
-			check: func(_ int, body []byte) error {
-				var v struct {
-					UserID        string `json:"user_id"`
-					InferenceType string `json:"inference_type"`
-					Movies        []struct {
-						ID    string   `json:"id"`
-						Score *float64 `json:"score"`
-					} `json:"movies"`
-				}
-				if err := json.Unmarshal(body, &v); err != nil || v.UserID != "U:114521" || v.InferenceType != "deterministic" || len(v.Movies) > 3 {
-					return fmt.Errorf("want {user_id, inference_type, movies (at most 3)}, got %s", snippet(body))
-				}
-				return nil
-			}}
-		calls = append(calls, v,
-			call{name: "malformed k", method: "GET", url: user("U:114521") + "?k=0", key: true, wantStatus: 400, check: message},
-			call{name: "missing key", method: "GET", url: user("U:114521"), wantStatus: 403, check: message})
-		valid = &calls[0]
-	case "csv":
-		calls = append(calls,
-			call{name: "wrong content type", method: "POST", url: base, contentType: "application/json", body: "{}", key: true, wantStatus: 415, check: message},
-			call{name: "missing key", method: "POST", url: base, contentType: "text/csv", body: "1,2\n", wantStatus: 403, check: message})
-		if csv != "" {
-			v := call{name: "valid request", method: "POST", url: base, contentType: "text/csv", body: csv, key: true, wantStatus: 200,
-				check: func(_ int, body []byte) error {
-					if !json.Valid(body) {
-						return fmt.Errorf("want JSON, got %s", snippet(body))
-					}
-					return nil
-				}}
-			calls = append([]call{v}, calls...)
-			valid = &calls[0]
+	examples := kind.Examples(api.Limits{MaxItems: 1, MaxK: 1})
+	request := func(name string, ex api.Example, key bool, status int) call {
+		c := call{name: name, method: kind.Method, url: exampleURL(base, ex), key: key, wantStatus: status, check: message}
+		if ex.Body != "" {
+			c.contentType, c.body = kind.ContentType, ex.Body
 		}
-	default:
-		return nil, nil, fmt.Errorf("unknown route kind %q (routeKinds output)", kind)
+		return c
+	}
+	ex := examples[0]
+	if ex.Body != "" {
+		ex.Body = body
+	}
+	if ex.Body != "" || examples[0].Body == "" {
+		v := request("valid request", ex, true, ex.Status)
+		v.check = func(_ int, b []byte) error { return kind.CheckAnswer(ex, b) }
+		calls = append(calls, v)
+	}
+	for _, bad := range examples {
+		if bad.Status == 400 {
+			calls = append(calls, request("invalid input ("+bad.Name+")", bad, true, 400))
+			break
+		}
+	}
+	if examples[0].Body != "" {
+		wrong := request("wrong content type", examples[0], true, 415)
+		wrong.contentType, wrong.body = "application/json", "{}"
+		calls = append(calls, wrong)
+	}
+	calls = append(calls, request("missing key", examples[0], false, 403))
+	if calls[0].name == "valid request" {
+		valid = &calls[0]
 	}
 	return calls, valid, nil
+}
+
+// exampleURL is an example's URL on a route URL from the outputs ({user_id} left in place).
+func exampleURL(base string, ex api.Example) string {
+	u := strings.Replace(base, "{user_id}", url.PathEscape(ex.UserID), 1)
+	q := url.Values{}
+	for k, v := range ex.Query {
+		q.Set(k, v)
+	}
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
 }
 
 func do(ctx context.Context, client *http.Client, c call, key string) (int, []byte, time.Duration, error) {
