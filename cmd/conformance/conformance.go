@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -248,7 +249,13 @@ func (rn *Runner) one(ctx context.Context, ids map[string]string, c Case) Result
 		res.Differences = append(res.Differences, "the execution log has no \"Endpoint response body before transformations\"")
 		return res
 	}
-	// The response template, on the model's real answer.
+	rn.compareResponse(&res, op, req, log, out.Headers)
+	return res
+}
+
+// compareResponse renders the response template SageMaker's status selects, on the model's
+// real answer, and compares status, body and headers with AWS's.
+func (rn *Runner) compareResponse(res *Result, op api.DeployedOperation, req vtl.Request, log executionLog, headers map[string]string) {
 	res.ModelStatus, res.ModelBody = log.status, log.response
 	ir := op.Select(log.status)
 	res.Template = ir.TemplateName
@@ -256,7 +263,7 @@ func (rn *Runner) one(ctx context.Context, ids map[string]string, c Case) Result
 	body, ov, err := vtl.Render(rn.Renderer, ir.Template, req, &log.response, selected)
 	if err != nil {
 		res.Err = fmt.Errorf("local response render: %w", err)
-		return res
+		return
 	}
 	status := selected
 	if ov.Status != 0 {
@@ -269,20 +276,9 @@ func (rn *Runner) one(ctx context.Context, ids map[string]string, c Case) Result
 		res.Differences = append(res.Differences, d)
 	}
 	hdr, _ := ov.ResponseOverride["header"].(map[string]any)
-	for _, name := range slices.Sorted(mapKeys(hdr)) {
-		if got := out.Headers[name]; got != fmt.Sprint(hdr[name]) {
+	for _, name := range slices.Sorted(maps.Keys(hdr)) {
+		if got := headers[name]; got != fmt.Sprint(hdr[name]) {
 			res.Differences = append(res.Differences, fmt.Sprintf("header %s: local %q, AWS %q", name, hdr[name], got))
-		}
-	}
-	return res
-}
-
-func mapKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }

@@ -26,10 +26,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 
+	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/infra/api"
-	"github.com/ml-rest-api/ml-rest-api/infra/config"
-	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
-	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
@@ -80,21 +78,13 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	if err != nil {
 		return false, err
 	}
-	cfg, _, err := config.LoadStackFile(root, o.stack)
+	stackAPI, err := infra.LoadStackAPI(root, o.stack, region)
 	if err != nil {
 		return false, err
 	}
-	routes, err := api.Routes(cfg.APISpec(), iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
-	if err != nil {
-		return false, err
-	}
-	// The templates as the document deploys them.
-	ops, err := api.DeployedOperations(cfg.APISpec(), routes, templates.Files)
-	if err != nil {
-		return false, err
-	}
-	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]api.Route{}, Operations: ops, Renderer: vtl.Renderer(root),
-		StageVars: api.StageVariables(cfg.API, cfg.EndpointNames())}
+	cfg, routes := stackAPI.Config, stackAPI.Routes
+	rn := &Runner{API: o.api, Outputs: outs, Routes: map[string]api.Route{}, Operations: stackAPI.Operations, Renderer: vtl.Renderer(root),
+		StageVars: stackAPI.StageVariables}
 	for _, r := range routes {
 		if _, deployed := outs.RouteKinds[r.Path]; !deployed {
 			return false, fmt.Errorf("route %s of Pulumi.%s.yaml is not in the stack outputs: run `pulumi up --stack %s` first", r.Path, o.stack, o.stack)
@@ -127,17 +117,22 @@ func run(ctx context.Context, o options, stdin io.Reader, stdout io.Writer) (boo
 	}
 	_, different := Table(stdout, results)
 	if o.record != "" {
-		if err := os.MkdirAll(filepath.Dir(o.record), 0o755); err != nil {
-			return false, err
-		}
-		f, err := os.Create(o.record)
-		if err != nil {
-			return false, err
-		}
-		defer f.Close()
-		if err := rn.Record(f, results, region, time.Now()); err != nil {
+		if err := record(o.record, rn, results, region); err != nil {
 			return false, err
 		}
 	}
 	return different == 0, nil
+}
+
+// record writes the results as golden cases (-record).
+func record(path string, rn *Runner, results []Result, region string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return rn.Record(f, results, region, time.Now())
 }

@@ -78,14 +78,9 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	if tmpl == nil {
 		tmpl = templates.Files
 	}
-	routes, err := Routes(cfg, args.Platform, tmpl)
+	routes, err := routesFor(args, tmpl)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: %w", name, err)
-	}
-	for _, r := range routes {
-		if _, ok := args.Endpoints[r.Model]; !ok {
-			return nil, fmt.Errorf("api %s: route %s targets model %q, which has no endpoint", name, r.Path, r.Model)
-		}
 	}
 	comp := &RestAPI{Routes: routes, RouteURLs: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource(names.TypeRestAPI, name, comp, opts...); err != nil {
@@ -152,4 +147,18 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	return comp, nil
+}
+
+// routesFor builds the routes and checks that each targets an endpoint the API is given.
+func routesFor(args *Args, tmpl fs.FS) ([]Route, error) {
+	routes, err := Routes(args.Spec, args.Platform, tmpl)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range routes {
+		if _, ok := args.Endpoints[r.Model]; !ok {
+			return nil, fmt.Errorf("route %s targets model %q, which has no endpoint", r.Path, r.Model)
+		}
+	}
+	return routes, nil
 }

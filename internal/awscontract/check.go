@@ -206,39 +206,9 @@ func (c *checker) value(path string, v any, shapeName, rule string) {
 	}
 	switch sh.Type {
 	case "string":
-		s, ok := v.(string)
-		if !ok {
-			c.add(path, rule, "expected a string, got %T", v)
-			return
-		}
-		if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
-			c.add(path, rule, "%q is not one of the %d values of %s", s, len(sh.Enum), shapeName)
-		}
-		c.length(path, utf8.RuneCountInString(s), sh, rule, "characters")
-		if sh.Pattern != "" {
-			re, err := patternFor(sh)
-			switch {
-			case err != nil:
-				c.add(path, rule, "%v; add a Go equivalent to equivalentPatterns", err)
-			case !re.MatchString(s):
-				c.add(path, rule, "%q does not match %s's pattern %s", truncate(s), shapeName, sh.Pattern)
-			}
-		}
+		c.stringValue(path, v, sh, shapeName, rule)
 	case "integer", "long", "double", "float":
-		n, ok := v.(float64)
-		if !ok {
-			c.add(path, rule, "expected a number, got %T", v)
-			return
-		}
-		if (sh.Type == "integer" || sh.Type == "long") && n != math.Trunc(n) {
-			c.add(path, rule, "expected a whole number, got %g", n)
-		}
-		if sh.Min != nil && n < *sh.Min {
-			c.add(path, rule, "%g is below %s's minimum %g", n, shapeName, *sh.Min)
-		}
-		if sh.Max != nil && n > *sh.Max {
-			c.add(path, rule, "%g is above %s's maximum %g", n, shapeName, *sh.Max)
-		}
+		c.numberValue(path, v, sh, shapeName, rule)
 	case "boolean":
 		if _, ok := v.(bool); !ok {
 			c.add(path, rule, "expected true or false, got %T", v)
@@ -286,6 +256,46 @@ func (c *checker) value(path string, v any, shapeName, rule string) {
 	case "timestamp", "blob":
 	default:
 		c.add(path, rule, "shape type %q is not checked", sh.Type)
+	}
+}
+
+// stringValue checks a string against its shape: enum, length and pattern.
+func (c *checker) stringValue(path string, v any, sh *Shape, shapeName, rule string) {
+	s, ok := v.(string)
+	if !ok {
+		c.add(path, rule, "expected a string, got %T", v)
+		return
+	}
+	if len(sh.Enum) > 0 && !slices.Contains(sh.Enum, s) {
+		c.add(path, rule, "%q is not one of the %d values of %s", s, len(sh.Enum), shapeName)
+	}
+	c.length(path, utf8.RuneCountInString(s), sh, rule, "characters")
+	if sh.Pattern != "" {
+		re, err := patternFor(sh)
+		switch {
+		case err != nil:
+			c.add(path, rule, "%v; add a Go equivalent to equivalentPatterns", err)
+		case !re.MatchString(s):
+			c.add(path, rule, "%q does not match %s's pattern %s", truncate(s), shapeName, sh.Pattern)
+		}
+	}
+}
+
+// numberValue checks a number against its shape: whole numbers and range.
+func (c *checker) numberValue(path string, v any, sh *Shape, shapeName, rule string) {
+	n, ok := v.(float64)
+	if !ok {
+		c.add(path, rule, "expected a number, got %T", v)
+		return
+	}
+	if (sh.Type == "integer" || sh.Type == "long") && n != math.Trunc(n) {
+		c.add(path, rule, "expected a whole number, got %g", n)
+	}
+	if sh.Min != nil && n < *sh.Min {
+		c.add(path, rule, "%g is below %s's minimum %g", n, shapeName, *sh.Min)
+	}
+	if sh.Max != nil && n > *sh.Max {
+		c.add(path, rule, "%g is above %s's maximum %g", n, shapeName, *sh.Max)
 	}
 }
 

@@ -156,6 +156,26 @@ func importOperation(doc map[string]any, path, verb string, op map[string]any, k
 		}
 	}
 	id := verb + " " + path
+	method, err := importMethod(path, verb, op, keySchemes)
+	if err != nil {
+		return nil, err
+	}
+	out := []Resource{{Type: tMethod, Name: id, Inputs: method}}
+	responses, _ := op["responses"].(map[string]any)
+	rs, err := importMethodResponses(doc, id, path, verb, responses)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, rs...)
+	is, err := importIntegration(id, path, verb, op, responses)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, is...), nil
+}
+
+// importMethod is the method an operation creates: API key, request parameters, validator.
+func importMethod(path, verb string, op map[string]any, keySchemes map[string]bool) (map[string]any, error) {
 	method := map[string]any{"restApi": importAPI, "resourceId": path, "httpMethod": verb, "authorization": "NONE", "apiKeyRequired": false}
 	security, _ := op["security"].([]any)
 	for _, req := range security {
@@ -183,9 +203,13 @@ func importOperation(doc map[string]any, path, verb string, op map[string]any, k
 	if v, ok := op["x-amazon-apigateway-request-validator"].(string); ok {
 		method["requestValidatorId"] = v
 	}
-	out := []Resource{{Type: tMethod, Name: id, Inputs: method}}
 
-	responses, _ := op["responses"].(map[string]any)
+	return method, nil
+}
+
+// importMethodResponses are the method responses an operation declares.
+func importMethodResponses(doc map[string]any, id, path, verb string, responses map[string]any) ([]Resource, error) {
+	var out []Resource
 	for _, code := range slices.Sorted(maps.Keys(responses)) {
 		rm, _ := responses[code].(map[string]any)
 		in := map[string]any{"restApi": importAPI, "resourceId": path, "httpMethod": verb, "statusCode": code}
@@ -216,6 +240,12 @@ func importOperation(doc map[string]any, path, verb string, op map[string]any, k
 		out = append(out, Resource{Type: tMethodResp, Name: id + " " + code, Inputs: in})
 	}
 
+	return out, nil
+}
+
+// importIntegration is the operation's integration and its integration responses.
+func importIntegration(id, path, verb string, op, responses map[string]any) ([]Resource, error) {
+	var out []Resource
 	integ, ok := op["x-amazon-apigateway-integration"].(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("no x-amazon-apigateway-integration")

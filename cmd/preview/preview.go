@@ -7,11 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ml-rest-api/ml-rest-api/infra"
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
-	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
-	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
-	"github.com/ml-rest-api/ml-rest-api/templates"
 	"github.com/ml-rest-api/ml-rest-api/tests/vtl"
 )
 
@@ -45,15 +43,11 @@ func Run(o Options) (*Transcript, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, flat, err := config.LoadStackFile(root, o.Stack)
+	stackAPI, err := infra.LoadStackAPI(root, o.Stack, "")
 	if err != nil {
 		return nil, err
 	}
-	region := flat["aws:region"]
-	routes, err := restapi.Routes(cfg.APISpec(), iampolicy.Platform{Partition: "aws", Region: region}, templates.Files)
-	if err != nil {
-		return nil, err
-	}
+	cfg, routes := stackAPI.Config, stackAPI.Routes
 	var route *restapi.Route
 	var paths []string
 	for i := range routes {
@@ -69,7 +63,7 @@ func Run(o Options) (*Transcript, error) {
 	req := request{
 		Method: route.HTTPMethod, Resource: route.ResourcePath, PathParameters: map[string]string{},
 		QueryStringParameters: map[string][]string{}, Headers: map[string][]string{},
-		StageVariables: restapi.StageVariables(cfg.API, endpoints), Context: map[string]any{"stage": cfg.API.StageName},
+		StageVariables: stackAPI.StageVariables, Context: map[string]any{"stage": cfg.API.StageName},
 	}
 	for _, a := range o.Args {
 		k, v, ok := strings.Cut(a, "=")
@@ -100,11 +94,7 @@ func Run(o Options) (*Transcript, error) {
 		req.Headers["Content-Type"] = []string{route.ContentType}
 	}
 	// Render what is deployed: the templates as the document carries them.
-	ops, err := restapi.DeployedOperations(cfg.APISpec(), routes, templates.Files)
-	if err != nil {
-		return nil, err
-	}
-	op := ops[route.Path]
+	op := stackAPI.Operations[route.Path]
 	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
 	renderer := vtl.Renderer(root)
 	if t.Payload, _, err = vtl.Render(renderer, op.RequestTemplate, req, nil, 0); err != nil {

@@ -2,10 +2,10 @@
 // button: what the model receives and what the client gets back, rendered with the templates
 // and stage variables exactly as the program deploys them (nothing is sent to AWS).
 //
-//	go run ./tests/preview -stack dev -route predicted-ratings user_id=321 items=101,131,162
-//	go run ./tests/preview -stack prod -route recommended-movies user_id=U:114521 k=5 inference_type=stochastic_epsilon_greedy
-//	go run ./tests/preview -stack dev -route propensity-scores -body-file rows.csv
-//	go run ./tests/preview -stack dev -route predicted-ratings -model-status 424 -model-response '{"OriginalMessage":"x"}' user_id=1 items=2
+//	go run ./cmd/preview -stack dev -route predicted-ratings user_id=321 items=101,131,162
+//	go run ./cmd/preview -stack prod -route recommended-movies user_id=U:114521 k=5 inference_type=stochastic_epsilon_greedy
+//	go run ./cmd/preview -stack dev -route propensity-scores -body-file rows.csv
+//	go run ./cmd/preview -stack dev -route predicted-ratings -model-status 424 -model-response '{"OriginalMessage":"x"}' user_id=1 items=2
 //
 // Arguments name=value set the path parameter of that name, else a query-string parameter
 // (repeat a name for several values); header:Name=value sets a request header. Without

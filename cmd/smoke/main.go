@@ -3,8 +3,8 @@
 // and one without an API key (403), status and body shape, and p50/p99 latency over -n
 // requests. It exits 1 on any failed check.
 //
-//	pulumi stack output --stack dev --json --show-secrets | go run ./tests/smoke -n 20
-//	go run ./tests/smoke -outputs outputs.json -client tv-app-dev -csv rows.csv
+//	pulumi stack output --stack dev --json --show-secrets | go run ./cmd/smoke -n 20
+//	go run ./cmd/smoke -outputs outputs.json -client tv-app-dev -csv rows.csv
 package main
 
 import (
