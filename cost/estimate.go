@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 // HoursPerMonth is the average month (365 × 24 / 12 hours).
@@ -13,16 +15,16 @@ const HoursPerMonth = 730
 // The resource types the estimate prices; every other type of the program is free or billed
 // only through these (IAM, API Gateway methods and keys, scaling policies, SNS topics).
 const (
-	typeEndpointConfig  = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-	typeEndpoint        = "aws:sagemaker/endpoint:Endpoint"
-	typeScalingTarget   = "aws:appautoscaling/target:Target"
-	typeRestAPI         = "aws:apigateway/restApi:RestApi"
-	typeStage           = "aws:apigateway/stage:Stage"
-	typeWebACL          = "aws:wafv2/webAcl:WebAcl"
-	typeMetricAlarm     = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	typeDashboard       = "aws:cloudwatch/dashboard:Dashboard"
-	typeLogMetricFilter = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-	typeLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
+	typeEndpointConfig  = awstypes.SageMakerEndpointConfiguration
+	typeEndpoint        = awstypes.SageMakerEndpoint
+	typeScalingTarget   = awstypes.AppAutoscalingTarget
+	typeRestAPI         = awstypes.APIGatewayRestApi
+	typeStage           = awstypes.APIGatewayStage
+	typeWebACL          = awstypes.WAFv2WebAcl
+	typeMetricAlarm     = awstypes.CloudWatchMetricAlarm
+	typeDashboard       = awstypes.CloudWatchDashboard
+	typeLogMetricFilter = awstypes.CloudWatchLogMetricFilter
+	typeLogGroup        = awstypes.CloudWatchLogGroup
 )
 
 // Resource is what the estimate reads of one registered resource.

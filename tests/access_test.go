@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 const (
-	tUsagePlan    = "aws:apigateway/usagePlan:UsagePlan"
-	tAPIKey       = "aws:apigateway/apiKey:ApiKey"
-	tUsagePlanKey = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	tUsagePlan    = awstypes.APIGatewayUsagePlan
+	tAPIKey       = awstypes.APIGatewayApiKey
+	tUsagePlanKey = awstypes.APIGatewayUsagePlanKey
 )
 
 var wantPlans = map[string]map[string]struct {

@@ -13,23 +13,24 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
 const (
-	tRestAPI        = "aws:apigateway/restApi:RestApi"
-	tResource       = "aws:apigateway/resource:Resource"
-	tMethod         = "aws:apigateway/method:Method"
-	tIntegration    = "aws:apigateway/integration:Integration"
-	tIntegrationRes = "aws:apigateway/integrationResponse:IntegrationResponse"
-	tMethodRes      = "aws:apigateway/methodResponse:MethodResponse"
-	tValidator      = "aws:apigateway/requestValidator:RequestValidator"
-	tGatewayRes     = "aws:apigateway/response:Response"
-	tDeployment     = "aws:apigateway/deployment:Deployment"
-	tStage          = "aws:apigateway/stage:Stage"
-	tMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
-	tAccount        = "aws:apigateway/account:Account"
-	tLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+	tRestAPI        = awstypes.APIGatewayRestApi
+	tResource       = awstypes.APIGatewayResource
+	tMethod         = awstypes.APIGatewayMethod
+	tIntegration    = awstypes.APIGatewayIntegration
+	tIntegrationRes = awstypes.APIGatewayIntegrationResponse
+	tMethodRes      = awstypes.APIGatewayMethodResponse
+	tValidator      = awstypes.APIGatewayRequestValidator
+	tGatewayRes     = awstypes.APIGatewayResponse
+	tDeployment     = awstypes.APIGatewayDeployment
+	tStage          = awstypes.APIGatewayStage
+	tMethodSettings = awstypes.APIGatewayMethodSettings
+	tAccount        = awstypes.APIGatewayAccount
+	tLogGroup       = awstypes.CloudWatchLogGroup
 )
 
 func tmpl(t *testing.T, name string) string {

@@ -185,7 +185,7 @@ func formJSON(t testing.TB, f apiForm) []byte {
 func TestTheDocumentDefinesTheAPI(t *testing.T) {
 	t.Parallel()
 	for _, stack := range stacks {
-		golden(t, stack+"/api-definition.json", formJSON(t, formFromImport(t, importAPI(t, runStack(t, stack)).list)))
+		goldenFile(t, stack+"/api-definition.json", formJSON(t, formFromImport(t, importAPI(t, runStack(t, stack)).list)))
 	}
 }
 

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -13,18 +14,19 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra/inference"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 const (
-	tModel          = "aws:sagemaker/model:Model"
-	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
-	tRole           = "aws:iam/role:Role"
-	tRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
-	tScalingTarget  = "aws:appautoscaling/target:Target"
-	tScalingPolicy  = "aws:appautoscaling/policy:Policy"
-	tAlarm          = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tModel          = awstypes.SageMakerModel
+	tEndpointConfig = awstypes.SageMakerEndpointConfiguration
+	tEndpoint       = awstypes.SageMakerEndpoint
+	tRole           = awstypes.IAMRole
+	tRolePolicy     = awstypes.IAMRolePolicy
+	tScalingTarget  = awstypes.AppAutoscalingTarget
+	tScalingPolicy  = awstypes.AppAutoscalingPolicy
+	tAlarm          = awstypes.CloudWatchMetricAlarm
 	tPrebuiltImage  = "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage"
 )
 
@@ -286,7 +288,7 @@ func changedInputs(t *testing.T, a, b *Run, expected ...string) []string {
 		return m
 	}
 	ia, ib := index(a), index(b)
-	require.Equal(t, sortedKeysOf(ia), sortedKeysOf(ib), "both runs must register the same resources")
+	require.Equal(t, slices.Sorted(maps.Keys(ia)), slices.Sorted(maps.Keys(ib)), "both runs must register the same resources")
 	var changed []string
 	for k, x := range ia {
 		if !x.Inputs.DeepEquals(ib[k].Inputs) {
@@ -295,15 +297,6 @@ func changedInputs(t *testing.T, a, b *Run, expected ...string) []string {
 	}
 	sort.Strings(changed)
 	return changed
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func TestDryRunSucceeds(t *testing.T) {

@@ -11,16 +11,17 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/infra/ops"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
 const (
-	tLogMetricFilter   = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-	tDashboard         = "aws:cloudwatch/dashboard:Dashboard"
-	tTopic             = "aws:sns/topic:Topic"
-	tTopicSubscription = "aws:sns/topicSubscription:TopicSubscription"
-	tWebACL            = "aws:wafv2/webAcl:WebAcl"
-	tWebACLAssoc       = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tLogMetricFilter   = awstypes.CloudWatchLogMetricFilter
+	tDashboard         = awstypes.CloudWatchDashboard
+	tTopic             = awstypes.SNSTopic
+	tTopicSubscription = awstypes.SNSTopicSubscription
+	tWebACL            = awstypes.WAFv2WebAcl
+	tWebACLAssoc       = awstypes.WAFv2WebAclAssociation
 )
 
 // Each optional part exists exactly when the stack's configuration says so.

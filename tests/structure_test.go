@@ -83,6 +83,6 @@ func TestResourceInventory(t *testing.T) {
 			lines = append(lines, r.Type+"::"+r.Name+"::"+parent)
 		}
 		sort.Strings(lines)
-		golden(t, stack+"/inventory.txt", []byte(strings.Join(lines, "\n")+"\n"))
+		goldenFile(t, stack+"/inventory.txt", []byte(strings.Join(lines, "\n")+"\n"))
 	}
 }

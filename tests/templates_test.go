@@ -489,7 +489,7 @@ func TestTemplateGoldenTranscripts(t *testing.T) {
 			fmt.Fprintf(&b, "=== %s\n--- request: user_id=%q query=%v\n--- model receives:\n%s\n--- model answers %d:\n%s\n--- client gets %d:\n%s\n",
 				n, c.user, c.query, strings.TrimSuffix(ex[n].Payload, "\n"), c.modelStatus, c.modelBody, ex[n].ClientStatus, strings.TrimSuffix(ex[n].ClientBody, "\n"))
 		}
-		golden(t, "templates/"+route+".txt", []byte(b.String()))
+		goldenFile(t, "templates/"+route+".txt", []byte(b.String()))
 	}
 }
 

@@ -1,10 +1,8 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,19 +18,19 @@ import (
 	"github.com/ml-rest-api/ml-rest-api/bootstrap/account"
 	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
+	goldenfile "github.com/ml-rest-api/ml-rest-api/internal/golden"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
 const (
 	stack    = "eu-west-1"
-	tRole    = "aws:iam/role:Role"
-	tPolicy  = "aws:iam/rolePolicy:RolePolicy"
-	tOIDC    = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-	tAccount = "aws:apigateway/account:Account"
+	tRole    = awstypes.IAMRole
+	tPolicy  = awstypes.IAMRolePolicy
+	tOIDC    = awstypes.IAMOpenIdConnectProvider
+	tAccount = awstypes.APIGatewayAccount
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 type bootRun struct {
 	mon     *mockaws.Monitor
@@ -94,18 +92,7 @@ func runBootstrap(t *testing.T, dryRun bool, edit func(c map[string]any)) (*boot
 
 func golden(t *testing.T, name, doc string) {
 	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, json.Indent(&buf, []byte(doc), "", "  "))
-	buf.WriteByte('\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./bootstrap/tests -update and review the diff")
-	assert.Equal(t, string(want), buf.String(), path)
+	goldenfile.JSON(t, filepath.Join("testdata", name), doc)
 }
 
 func TestBootstrap(t *testing.T) {

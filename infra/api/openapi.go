@@ -13,6 +13,7 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -310,11 +311,11 @@ func readOperation(imported []awscontract.Resource, r Route) (DeployedOperation,
 			continue
 		}
 		switch x.Type {
-		case "aws:apigateway/integration:Integration":
+		case awstypes.APIGatewayIntegration:
 			found = true
 			tmpls, _ := x.Inputs["requestTemplates"].(map[string]any)
 			op.RequestTemplate, _ = tmpls[r.ContentType].(string)
-		case "aws:apigateway/integrationResponse:IntegrationResponse":
+		case awstypes.APIGatewayIntegrationResponse:
 			ir := IntegrationResponse{StatusCode: x.Inputs["statusCode"].(string)}
 			ir.SelectionPattern, _ = x.Inputs["selectionPattern"].(string)
 			tmpls, _ := x.Inputs["responseTemplates"].(map[string]any)

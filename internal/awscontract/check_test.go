@@ -3,6 +3,8 @@ package awscontract
 import (
 	"strings"
 	"testing"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 func models(t *testing.T) *Models {
@@ -72,7 +74,7 @@ func TestCheck(t *testing.T) {
 			[]string{`cacheClusterSize: "0.7" is not one of the 8 values of CacheClusterSize`}},
 		{"unmapped input", []Resource{func() Resource { r := stage(nil); r.Inputs["clientCertificateId"] = "x"; return r }()},
 			[]string{`input "clientCertificateId" has no contract mapping`}},
-		{"unmapped type", []Resource{{Type: "aws:lambda/function:Function", Name: "f"}}, []string{"no contract mapping for this resource type"}},
+		{"unmapped type", []Resource{{Type: awstypes.LambdaFunction, Name: "f"}}, []string{"no contract mapping for this resource type"}},
 		{"required member", []Resource{{Type: tStage, Name: "s", Inputs: map[string]any{"restApi": "a", "stageName": "s"}}},
 			[]string{"required member deploymentId is not sent"}},
 		{"method settings path unescaped", []Resource{{Type: tMethodSettings, Name: "ms", Inputs: map[string]any{

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 // Field maps one pulumi-aws input to what the provider sends AWS. Reviewed as data: each row
@@ -97,7 +99,7 @@ var apigwTags = m("tags") // MapOfStringToString; the tag rule checks AWS's tag 
 // missing here is a finding, so a new property cannot slip past unchecked.
 var Mappings = map[string]Mapping{
 	// ---- API Gateway (apigateway/2015-07-09; members are camelCase) ----
-	"aws:apigateway/restApi:RestApi": {Service: "apigateway", Shape: "CreateRestApiRequest", Filled: map[string]Fill{"name": autoName}, Fields: map[string]Field{
+	awstypes.APIGatewayRestApi: {Service: "apigateway", Shape: "CreateRestApiRequest", Filled: map[string]Fill{"name": autoName}, Fields: map[string]Field{
 		"name": m("name"), "description": m("description"), "apiKeySource": m("apiKeySource"),
 		"endpointConfiguration": blk("endpointConfiguration", map[string]Field{"types": conv("types", listOf)}),
 		"tags":                  apigwTags,
@@ -106,16 +108,16 @@ var Mappings = map[string]Mapping{
 		"putRestApiMode": {Shape: "PutMode"},
 		"failOnWarnings": {Shape: "Boolean"},
 	}},
-	"aws:apigateway/resource:Resource": {Service: "apigateway", Shape: "CreateResourceRequest", Fields: map[string]Field{
+	awstypes.APIGatewayResource: {Service: "apigateway", Shape: "CreateResourceRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "parentId": m("parentId"), "pathPart": m("pathPart"),
 	}},
-	"aws:apigateway/method:Method": {Service: "apigateway", Shape: "PutMethodRequest", Fields: map[string]Field{
+	awstypes.APIGatewayMethod: {Service: "apigateway", Shape: "PutMethodRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "resourceId": m("resourceId"), "httpMethod": m("httpMethod"),
 		"authorization": m("authorizationType"), "apiKeyRequired": m("apiKeyRequired"),
 		"requestParameters": m("requestParameters"), "requestValidatorId": m("requestValidatorId"),
 		"requestModels": m("requestModels"),
 	}},
-	"aws:apigateway/integration:Integration": {Service: "apigateway", Shape: "PutIntegrationRequest", Fields: map[string]Field{
+	awstypes.APIGatewayIntegration: {Service: "apigateway", Shape: "PutIntegrationRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "resourceId": m("resourceId"), "httpMethod": m("httpMethod"),
 		"type": m("type"), "integrationHttpMethod": m("integrationHttpMethod"), "uri": m("uri"),
 		"credentials": m("credentials"), "passthroughBehavior": m("passthroughBehavior"),
@@ -123,27 +125,27 @@ var Mappings = map[string]Mapping{
 		"timeoutMilliseconds": m("timeoutInMillis"), "cacheKeyParameters": m("cacheKeyParameters"),
 		"cacheNamespace": m("cacheNamespace"), "contentHandling": m("contentHandling"),
 	}},
-	"aws:apigateway/integrationResponse:IntegrationResponse": {Service: "apigateway", Shape: "PutIntegrationResponseRequest", Fields: map[string]Field{
+	awstypes.APIGatewayIntegrationResponse: {Service: "apigateway", Shape: "PutIntegrationResponseRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "resourceId": m("resourceId"), "httpMethod": m("httpMethod"),
 		"statusCode": m("statusCode"), "selectionPattern": m("selectionPattern"),
 		"responseParameters": m("responseParameters"), "responseTemplates": m("responseTemplates"),
 		"contentHandling": m("contentHandling"),
 	}},
-	"aws:apigateway/methodResponse:MethodResponse": {Service: "apigateway", Shape: "PutMethodResponseRequest", Fields: map[string]Field{
+	awstypes.APIGatewayMethodResponse: {Service: "apigateway", Shape: "PutMethodResponseRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "resourceId": m("resourceId"), "httpMethod": m("httpMethod"),
 		"statusCode": m("statusCode"), "responseModels": m("responseModels"), "responseParameters": m("responseParameters"),
 	}},
-	"aws:apigateway/requestValidator:RequestValidator": {Service: "apigateway", Shape: "CreateRequestValidatorRequest", Fields: map[string]Field{
+	awstypes.APIGatewayRequestValidator: {Service: "apigateway", Shape: "CreateRequestValidatorRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "name": m("name"),
 		"validateRequestBody": m("validateRequestBody"), "validateRequestParameters": m("validateRequestParameters"),
 	}},
-	"aws:apigateway/response:Response": {Service: "apigateway", Shape: "PutGatewayResponseRequest", Fields: same(
+	awstypes.APIGatewayResponse: {Service: "apigateway", Shape: "PutGatewayResponseRequest", Fields: same(
 		"restApiId", "responseType", "statusCode", "responseParameters", "responseTemplates")},
-	"aws:apigateway/deployment:Deployment": {Service: "apigateway", Shape: "CreateDeploymentRequest", Fields: map[string]Field{
+	awstypes.APIGatewayDeployment: {Service: "apigateway", Shape: "CreateDeploymentRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "description": m("description"), "variables": m("variables"),
 		"triggers": notSent("Pulumi/Terraform-side replacement trigger; never sent to AWS"),
 	}},
-	"aws:apigateway/stage:Stage": {Service: "apigateway", Shape: "CreateStageRequest", Fields: map[string]Field{
+	awstypes.APIGatewayStage: {Service: "apigateway", Shape: "CreateStageRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "stageName": m("stageName"), "deployment": m("deploymentId"),
 		"description": m("description"), "variables": m("variables"), "xrayTracingEnabled": m("tracingEnabled"),
 		"cacheClusterEnabled": m("cacheClusterEnabled"), "cacheClusterSize": m("cacheClusterSize"),
@@ -152,7 +154,7 @@ var Mappings = map[string]Mapping{
 		"accessLogSettings": {Shape: "AccessLogSettings", Fields: same("destinationArn", "format")},
 		"tags":              apigwTags,
 	}},
-	"aws:apigateway/methodSettings:MethodSettings": {Service: "apigateway", Shape: "UpdateStageRequest", Fields: map[string]Field{
+	awstypes.APIGatewayMethodSettings: {Service: "apigateway", Shape: "UpdateStageRequest", Fields: map[string]Field{
 		"restApi": m("restApiId"), "stageName": m("stageName"),
 		"methodPath": notSent("the patch path /<methodPath>/<setting> of UpdateStage; checked by rule apigateway-method-settings-path"),
 		// Each setting is one UpdateStage patch operation; MethodSetting types their values.
@@ -160,13 +162,13 @@ var Mappings = map[string]Mapping{
 			"throttlingBurstLimit", "throttlingRateLimit", "cachingEnabled", "cacheTtlInSeconds", "cacheDataEncrypted",
 			"requireAuthorizationForCacheControl", "unauthorizedCacheControlHeaderStrategy")},
 	}},
-	"aws:apigateway/account:Account": {Service: "apigateway", Shape: "UpdateAccountRequest", Fields: map[string]Field{
+	awstypes.APIGatewayAccount: {Service: "apigateway", Shape: "UpdateAccountRequest", Fields: map[string]Field{
 		"cloudwatchRoleArn": notSent("UpdateAccount patch operation /cloudwatchRoleArn; checked by rule arn-format"),
 	}},
-	"aws:apigateway/apiKey:ApiKey": {Service: "apigateway", Shape: "CreateApiKeyRequest", Fields: map[string]Field{
+	awstypes.APIGatewayApiKey: {Service: "apigateway", Shape: "CreateApiKeyRequest", Fields: map[string]Field{
 		"name": m("name"), "description": m("description"), "enabled": m("enabled"), "value": m("value"), "tags": apigwTags,
 	}},
-	"aws:apigateway/usagePlan:UsagePlan": {Service: "apigateway", Shape: "CreateUsagePlanRequest", Filled: map[string]Fill{"name": autoName}, Fields: map[string]Field{
+	awstypes.APIGatewayUsagePlan: {Service: "apigateway", Shape: "CreateUsagePlanRequest", Filled: map[string]Fill{"name": autoName}, Fields: map[string]Field{
 		"name": m("name"), "description": m("description"), "tags": apigwTags,
 		"apiStages": blk("apiStages", map[string]Field{"apiId": m("apiId"), "stage": m("stage"),
 			// The provider turns the throttles list into ApiStage.throttle, keyed by path.
@@ -174,16 +176,16 @@ var Mappings = map[string]Mapping{
 		"throttleSettings": blk("throttle", same("burstLimit", "rateLimit")),
 		"quotaSettings":    blk("quota", same("limit", "offset", "period")),
 	}},
-	"aws:apigateway/usagePlanKey:UsagePlanKey": {Service: "apigateway", Shape: "CreateUsagePlanKeyRequest", Fields: same("usagePlanId", "keyId", "keyType")},
+	awstypes.APIGatewayUsagePlanKey: {Service: "apigateway", Shape: "CreateUsagePlanKeyRequest", Fields: same("usagePlanId", "keyId", "keyType")},
 
 	// ---- SageMaker (sagemaker/2017-07-24) ----
-	"aws:sagemaker/model:Model": {Service: "sagemaker", Shape: "CreateModelInput", Filled: map[string]Fill{"ModelName": autoName}, Fields: map[string]Field{
+	awstypes.SageMakerModel: {Service: "sagemaker", Shape: "CreateModelInput", Filled: map[string]Fill{"ModelName": autoName}, Fields: map[string]Field{
 		"name": m("ModelName"), "executionRoleArn": m("ExecutionRoleArn"), "tags": conv("Tags", tagList),
 		"enableNetworkIsolation": m("EnableNetworkIsolation"),
 		"primaryContainer": blk("PrimaryContainer", map[string]Field{"image": m("Image"), "modelDataUrl": m("ModelDataUrl"),
 			"environment": m("Environment"), "mode": m("Mode"), "modelPackageName": m("ModelPackageName")}),
 	}},
-	"aws:sagemaker/endpointConfiguration:EndpointConfiguration": {Service: "sagemaker", Shape: "CreateEndpointConfigInput", Filled: map[string]Fill{"EndpointConfigName": autoName}, Fields: map[string]Field{
+	awstypes.SageMakerEndpointConfiguration: {Service: "sagemaker", Shape: "CreateEndpointConfigInput", Filled: map[string]Fill{"EndpointConfigName": autoName}, Fields: map[string]Field{
 		"name": m("EndpointConfigName"), "kmsKeyArn": m("KmsKeyId"), "tags": conv("Tags", tagList),
 		"dataCaptureConfig": blk("DataCaptureConfig", map[string]Field{
 			"enableCapture": m("EnableCapture"), "initialSamplingPercentage": m("InitialSamplingPercentage"),
@@ -200,7 +202,7 @@ var Mappings = map[string]Mapping{
 				"maxConcurrency": m("MaxConcurrency"), "provisionedConcurrency": m("ProvisionedConcurrency")}),
 		}),
 	}},
-	"aws:sagemaker/endpoint:Endpoint": {Service: "sagemaker", Shape: "CreateEndpointInput", Filled: map[string]Fill{"EndpointName": autoName}, Fields: map[string]Field{
+	awstypes.SageMakerEndpoint: {Service: "sagemaker", Shape: "CreateEndpointInput", Filled: map[string]Fill{"EndpointName": autoName}, Fields: map[string]Field{
 		"name": m("EndpointName"), "endpointConfigName": m("EndpointConfigName"), "tags": conv("Tags", tagList),
 		"deploymentConfig": blk("DeploymentConfig", map[string]Field{
 			"blueGreenUpdatePolicy": blk("BlueGreenUpdatePolicy", map[string]Field{
@@ -215,11 +217,11 @@ var Mappings = map[string]Mapping{
 	}},
 
 	// ---- Application Auto Scaling (application-autoscaling/2016-02-06) ----
-	"aws:appautoscaling/target:Target": {Service: "application-autoscaling", Shape: "RegisterScalableTargetRequest", Fields: map[string]Field{
+	awstypes.AppAutoscalingTarget: {Service: "application-autoscaling", Shape: "RegisterScalableTargetRequest", Fields: map[string]Field{
 		"serviceNamespace": m("ServiceNamespace"), "resourceId": m("ResourceId"), "scalableDimension": m("ScalableDimension"),
 		"minCapacity": m("MinCapacity"), "maxCapacity": m("MaxCapacity"), "tags": m("Tags"),
 	}},
-	"aws:appautoscaling/policy:Policy": {Service: "application-autoscaling", Shape: "PutScalingPolicyRequest", Filled: map[string]Fill{"PolicyName": autoName}, Fields: map[string]Field{
+	awstypes.AppAutoscalingPolicy: {Service: "application-autoscaling", Shape: "PutScalingPolicyRequest", Filled: map[string]Fill{"PolicyName": autoName}, Fields: map[string]Field{
 		"name": m("PolicyName"), "policyType": m("PolicyType"), "serviceNamespace": m("ServiceNamespace"),
 		"resourceId": m("ResourceId"), "scalableDimension": m("ScalableDimension"),
 		"targetTrackingScalingPolicyConfiguration": blk("TargetTrackingScalingPolicyConfiguration", map[string]Field{
@@ -230,33 +232,33 @@ var Mappings = map[string]Mapping{
 	}},
 
 	// ---- CloudWatch (monitoring/2010-08-01) and CloudWatch Logs (logs/2014-03-28) ----
-	"aws:cloudwatch/metricAlarm:MetricAlarm": {Service: "monitoring", Shape: "PutMetricAlarmInput", Filled: map[string]Fill{"AlarmName": autoName}, Fields: map[string]Field{
+	awstypes.CloudWatchMetricAlarm: {Service: "monitoring", Shape: "PutMetricAlarmInput", Filled: map[string]Fill{"AlarmName": autoName}, Fields: map[string]Field{
 		"name": m("AlarmName"), "alarmDescription": m("AlarmDescription"), "comparisonOperator": m("ComparisonOperator"),
 		"evaluationPeriods": m("EvaluationPeriods"), "datapointsToAlarm": m("DatapointsToAlarm"), "metricName": m("MetricName"),
 		"namespace": m("Namespace"), "period": m("Period"), "statistic": m("Statistic"), "extendedStatistic": m("ExtendedStatistic"),
 		"threshold": m("Threshold"), "treatMissingData": m("TreatMissingData"), "alarmActions": m("AlarmActions"),
 		"okActions": m("OKActions"), "dimensions": conv("Dimensions", dimensionList), "tags": conv("Tags", tagList),
 	}},
-	"aws:cloudwatch/dashboard:Dashboard": {Service: "monitoring", Shape: "PutDashboardInput", Fields: same2("dashboardName", "DashboardName", "dashboardBody", "DashboardBody")},
-	"aws:cloudwatch/logGroup:LogGroup": {Service: "logs", Shape: "CreateLogGroupRequest", Filled: map[string]Fill{"logGroupName": autoName}, Fields: map[string]Field{
+	awstypes.CloudWatchDashboard: {Service: "monitoring", Shape: "PutDashboardInput", Fields: same2("dashboardName", "DashboardName", "dashboardBody", "DashboardBody")},
+	awstypes.CloudWatchLogGroup: {Service: "logs", Shape: "CreateLogGroupRequest", Filled: map[string]Fill{"logGroupName": autoName}, Fields: map[string]Field{
 		"name": m("logGroupName"), "kmsKeyId": m("kmsKeyId"), "tags": m("tags"),
 		// PutRetentionPolicy after CreateLogGroup; the model types it as a plain integer, the rule
 		// logs-retention checks the values AWS accepts.
 		"retentionInDays": {Shape: "Days"},
 	}},
-	"aws:cloudwatch/logMetricFilter:LogMetricFilter": {Service: "logs", Shape: "PutMetricFilterRequest", Filled: map[string]Fill{"filterName": autoName}, Fields: map[string]Field{
+	awstypes.CloudWatchLogMetricFilter: {Service: "logs", Shape: "PutMetricFilterRequest", Filled: map[string]Fill{"filterName": autoName}, Fields: map[string]Field{
 		"name": m("filterName"), "logGroupName": m("logGroupName"), "pattern": m("filterPattern"),
 		"metricTransformation": conv("metricTransformations", metricTransformations),
 	}},
 
 	// ---- SNS (sns/2010-03-31) ----
-	"aws:sns/topic:Topic": {Service: "sns", Shape: "CreateTopicInput", Filled: map[string]Fill{"Name": autoName}, Fields: map[string]Field{
+	awstypes.SNSTopic: {Service: "sns", Shape: "CreateTopicInput", Filled: map[string]Fill{"Name": autoName}, Fields: map[string]Field{
 		"name": m("Name"), "tags": conv("Tags", tagList),
 	}},
-	"aws:sns/topicSubscription:TopicSubscription": {Service: "sns", Shape: "SubscribeInput", Fields: same2("topic", "TopicArn", "protocol", "Protocol", "endpoint", "Endpoint")},
+	awstypes.SNSTopicSubscription: {Service: "sns", Shape: "SubscribeInput", Fields: same2("topic", "TopicArn", "protocol", "Protocol", "endpoint", "Endpoint")},
 
 	// ---- WAFv2 (wafv2/2019-07-29) ----
-	"aws:wafv2/webAcl:WebAcl": {Service: "wafv2", Shape: "CreateWebACLRequest", Filled: map[string]Fill{"Name": autoName}, Fields: map[string]Field{
+	awstypes.WAFv2WebAcl: {Service: "wafv2", Shape: "CreateWebACLRequest", Filled: map[string]Fill{"Name": autoName}, Fields: map[string]Field{
 		"name": m("Name"), "description": m("Description"), "scope": m("Scope"), "tags": conv("Tags", tagList),
 		"defaultAction":        blk("DefaultAction", map[string]Field{"allow": conv("Allow", emptyAction), "block": conv("Block", emptyAction)}),
 		"ruleJson":             conv("Rules", jsonText),
@@ -264,18 +266,18 @@ var Mappings = map[string]Mapping{
 		"visibilityConfig": blk("VisibilityConfig", same2("cloudwatchMetricsEnabled", "CloudWatchMetricsEnabled",
 			"metricName", "MetricName", "sampledRequestsEnabled", "SampledRequestsEnabled")),
 	}},
-	"aws:wafv2/webAclAssociation:WebAclAssociation": {Service: "wafv2", Shape: "AssociateWebACLRequest", Fields: same2("resourceArn", "ResourceArn", "webAclArn", "WebACLArn")},
+	awstypes.WAFv2WebAclAssociation: {Service: "wafv2", Shape: "AssociateWebACLRequest", Fields: same2("resourceArn", "ResourceArn", "webAclArn", "WebACLArn")},
 
 	// ---- IAM (iam/2010-05-08) ----
-	"aws:iam/role:Role": {Service: "iam", Shape: "CreateRoleRequest", Filled: map[string]Fill{"RoleName": autoName}, Fields: map[string]Field{
+	awstypes.IAMRole: {Service: "iam", Shape: "CreateRoleRequest", Filled: map[string]Fill{"RoleName": autoName}, Fields: map[string]Field{
 		"name": m("RoleName"), "description": m("Description"), "assumeRolePolicy": m("AssumeRolePolicyDocument"),
 		"maxSessionDuration": m("MaxSessionDuration"), "path": m("Path"), "tags": conv("Tags", tagList),
 		"forceDetachPolicies": notSent("provider-side: on delete, list and delete the role's policies first (role.go, deleteRole)"),
 	}},
-	"aws:iam/rolePolicy:RolePolicy": {Service: "iam", Shape: "PutRolePolicyRequest", Filled: map[string]Fill{"PolicyName": autoName}, Fields: map[string]Field{
+	awstypes.IAMRolePolicy: {Service: "iam", Shape: "PutRolePolicyRequest", Filled: map[string]Fill{"PolicyName": autoName}, Fields: map[string]Field{
 		"name": m("PolicyName"), "role": m("RoleName"), "policy": m("PolicyDocument"),
 	}},
-	"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {Service: "iam", Shape: "CreateOpenIDConnectProviderRequest", Fields: map[string]Field{
+	awstypes.IAMOpenIdConnectProvider: {Service: "iam", Shape: "CreateOpenIDConnectProviderRequest", Fields: map[string]Field{
 		"url": m("Url"), "clientIdLists": m("ClientIDList"), "thumbprintLists": m("ThumbprintList"), "tags": conv("Tags", tagList),
 	}},
 }

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 // How API Gateway imports an OpenAPI 3.0 document (PutRestApi, mode overwrite): every path
@@ -40,11 +42,11 @@ const importAPI = "(this api)"
 
 // Types of the objects an import creates.
 const (
-	tMethod        = "aws:apigateway/method:Method"
-	tIntegResponse = "aws:apigateway/integrationResponse:IntegrationResponse"
-	tMethodResp    = "aws:apigateway/methodResponse:MethodResponse"
-	tValidator     = "aws:apigateway/requestValidator:RequestValidator"
-	tGatewayResp   = "aws:apigateway/response:Response"
+	tMethod        = awstypes.APIGatewayMethod
+	tIntegResponse = awstypes.APIGatewayIntegrationResponse
+	tMethodResp    = awstypes.APIGatewayMethodResponse
+	tValidator     = awstypes.APIGatewayRequestValidator
+	tGatewayResp   = awstypes.APIGatewayResponse
 )
 
 // Extensions the import understands; any other x-amazon-apigateway-* key is an error here, so

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 // Rule is one AWS rule the API models cannot express, with its source.
@@ -34,26 +36,26 @@ func finding(path, format string, args ...any) Finding {
 
 // Resource types the rules name.
 const (
-	tRestAPI        = "aws:apigateway/restApi:RestApi"
-	tStage          = "aws:apigateway/stage:Stage"
-	tDeployment     = "aws:apigateway/deployment:Deployment"
-	tMethodSettings = "aws:apigateway/methodSettings:MethodSettings"
-	tUsagePlan      = "aws:apigateway/usagePlan:UsagePlan"
-	tResource       = "aws:apigateway/resource:Resource"
-	tIntegration    = "aws:apigateway/integration:Integration"
-	tAccount        = "aws:apigateway/account:Account"
-	tRole           = "aws:iam/role:Role"
-	tRolePolicy     = "aws:iam/rolePolicy:RolePolicy"
-	tModel          = "aws:sagemaker/model:Model"
-	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
-	tScalingTarget  = "aws:appautoscaling/target:Target"
-	tWebACL         = "aws:wafv2/webAcl:WebAcl"
-	tWebACLAssoc    = "aws:wafv2/webAclAssociation:WebAclAssociation"
-	tAlarm          = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	tDashboard      = "aws:cloudwatch/dashboard:Dashboard"
-	tLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
-	tSubscription   = "aws:sns/topicSubscription:TopicSubscription"
+	tRestAPI        = awstypes.APIGatewayRestApi
+	tStage          = awstypes.APIGatewayStage
+	tDeployment     = awstypes.APIGatewayDeployment
+	tMethodSettings = awstypes.APIGatewayMethodSettings
+	tUsagePlan      = awstypes.APIGatewayUsagePlan
+	tResource       = awstypes.APIGatewayResource
+	tIntegration    = awstypes.APIGatewayIntegration
+	tAccount        = awstypes.APIGatewayAccount
+	tRole           = awstypes.IAMRole
+	tRolePolicy     = awstypes.IAMRolePolicy
+	tModel          = awstypes.SageMakerModel
+	tEndpointConfig = awstypes.SageMakerEndpointConfiguration
+	tEndpoint       = awstypes.SageMakerEndpoint
+	tScalingTarget  = awstypes.AppAutoscalingTarget
+	tWebACL         = awstypes.WAFv2WebAcl
+	tWebACLAssoc    = awstypes.WAFv2WebAclAssociation
+	tAlarm          = awstypes.CloudWatchMetricAlarm
+	tDashboard      = awstypes.CloudWatchDashboard
+	tLogGroup       = awstypes.CloudWatchLogGroup
+	tSubscription   = awstypes.SNSTopicSubscription
 )
 
 // ---- Rules the program's own validation shares (one definition, cited once) ----

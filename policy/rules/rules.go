@@ -13,6 +13,7 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
 )
 
@@ -55,10 +56,10 @@ type Rule struct {
 var Rules = []Rule{
 	{
 		Name: "api-key-required", Description: "Every API method except CORS preflight (OPTIONS) requires an API key (in the REST API's OpenAPI document, or as a Method resource).",
-		Types: []string{"aws:apigateway/restApi:RestApi", "aws:apigateway/method:Method"},
+		Types: []string{awstypes.APIGatewayRestApi, awstypes.APIGatewayMethod},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			if has(p, "body") {
-				return inDocument(p, "aws:apigateway/method:Method", func(m map[string]any) string {
+				return inDocument(p, awstypes.APIGatewayMethod, func(m map[string]any) string {
 					if m["httpMethod"] != "OPTIONS" && m["apiKeyRequired"] != true {
 						return "must require an API key (security: the x-api-key scheme)"
 					}
@@ -76,7 +77,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "iam-no-wildcard-resource", Description: `No IAM statement grants an action wildcard, or "*" resources outside the documented allowlist (iampolicy.UnscopedActions).`,
-		Types: []string{"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"},
+		Types: []string{awstypes.IAMRolePolicy, awstypes.IAMPolicy},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			if computed(p, "policy") {
 				return nil
@@ -106,10 +107,10 @@ var Rules = []Rule{
 	},
 	{
 		Name: "integration-credentials", Description: "AWS-service integrations call SageMaker with an IAM role (credentials set).",
-		Types: []string{"aws:apigateway/restApi:RestApi", "aws:apigateway/integration:Integration"},
+		Types: []string{awstypes.APIGatewayRestApi, awstypes.APIGatewayIntegration},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			if has(p, "body") {
-				return inDocument(p, "aws:apigateway/integration:Integration", func(in map[string]any) string {
+				return inDocument(p, awstypes.APIGatewayIntegration, func(in map[string]any) string {
 					if c, _ := in["credentials"].(string); in["type"] == "AWS" && c == "" {
 						return "an AWS integration must set credentials to the API Gateway role's ARN"
 					}
@@ -127,7 +128,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "regional-endpoint", Description: "REST APIs are REGIONAL.",
-		Types: []string{"aws:apigateway/restApi:RestApi"},
+		Types: []string{awstypes.APIGatewayRestApi},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			ec := p.Get("endpointConfiguration")
 			if ec.IsComputed() {
@@ -141,7 +142,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "stage-logging-and-tracing", Description: "Stages write access logs and trace with X-Ray.",
-		Types: []string{"aws:apigateway/stage:Stage"},
+		Types: []string{awstypes.APIGatewayStage},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			var out []string
 			if als := p.Get("accessLogSettings"); !als.IsComputed() && (!als.IsMap() || als.AsMap().Len() == 0) {
@@ -155,7 +156,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "log-retention", Description: "Log groups expire their logs (retentionInDays set).",
-		Types: []string{"aws:cloudwatch/logGroup:LogGroup"},
+		Types: []string{awstypes.CloudWatchLogGroup},
 		Check: func(_ string, p property.Map, _ Config) []string {
 			if r := p.Get("retentionInDays"); !r.IsComputed() && (!r.IsNumber() || r.AsNumber() <= 0) {
 				return []string{"retentionInDays must be set"}
@@ -165,7 +166,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "canary-within-cap", Description: "A stage canary takes at most the configured share of traffic and never uses the stage cache.",
-		Types: []string{"aws:apigateway/stage:Stage"},
+		Types: []string{awstypes.APIGatewayStage},
 		Check: func(_ string, p property.Map, cfg Config) []string {
 			cs := p.Get("canarySettings")
 			if !cs.IsMap() {
@@ -183,7 +184,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "endpoint-config-not-fixed-name", Description: "SageMaker endpoint configurations are auto-named (a fixed name blocks replacement).",
-		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
+		Types: []string{awstypes.SageMakerEndpointConfiguration},
 		// The analyzer sees the provider-checked inputs, where pulumi-aws has already filled an
 		// auto-name ("<logical name>-<7 hex>", Pulumi's autonaming); only another name is fixed.
 		Check: func(name string, p property.Map, _ Config) []string {
@@ -196,7 +197,7 @@ var Rules = []Rule{
 	},
 	{
 		Name: "instance-type-allowlist", Description: "Endpoint variants use allowed instance types.",
-		Types: []string{"aws:sagemaker/endpointConfiguration:EndpointConfiguration"},
+		Types: []string{awstypes.SageMakerEndpointConfiguration},
 		Check: func(_ string, p property.Map, cfg Config) []string {
 			pv := p.Get("productionVariants")
 			if !pv.IsArray() {

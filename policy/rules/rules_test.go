@@ -3,6 +3,7 @@ package rules
 import (
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
 )
@@ -52,28 +53,28 @@ func TestRules(t *testing.T) {
 		good, bad property.Map
 		cfg       Config
 	}{
-		{"api-key-required", "aws:apigateway/method:Method",
+		{"api-key-required", awstypes.APIGatewayMethod,
 			m("httpMethod", "GET", "apiKeyRequired", true), m("httpMethod", "GET", "apiKeyRequired", false), Config{}},
-		{"api-key-required", "aws:apigateway/restApi:RestApi", m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
+		{"api-key-required", awstypes.APIGatewayRestApi, m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
 			m("body", apiDoc("", "arn:aws:iam::1:role/r")), Config{}},
-		{"integration-credentials", "aws:apigateway/restApi:RestApi", m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
+		{"integration-credentials", awstypes.APIGatewayRestApi, m("body", apiDoc(`"security":[{"api_key":[]}],`, "arn:aws:iam::1:role/r")),
 			m("body", apiDoc(`"security":[{"api_key":[]}],`, "")), Config{}},
-		{"iam-no-wildcard-resource", "aws:iam/rolePolicy:RolePolicy",
+		{"iam-no-wildcard-resource", awstypes.IAMRolePolicy,
 			m("policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken"],"Resource":["*"]}]}`),
 			m("policy", `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}`), Config{}},
-		{"integration-credentials", "aws:apigateway/integration:Integration",
+		{"integration-credentials", awstypes.APIGatewayIntegration,
 			m("type", "AWS", "credentials", "arn:aws:iam::1:role/r"), m("type", "AWS"), Config{}},
-		{"regional-endpoint", "aws:apigateway/restApi:RestApi",
+		{"regional-endpoint", awstypes.APIGatewayRestApi,
 			m("endpointConfiguration", m("types", "REGIONAL")), m("endpointConfiguration", m("types", "EDGE")), Config{}},
-		{"stage-logging-and-tracing", "aws:apigateway/stage:Stage", okStage, m("xrayTracingEnabled", false), Config{}},
-		{"log-retention", "aws:cloudwatch/logGroup:LogGroup", m("retentionInDays", 7.0), m("name", "x"), Config{}},
-		{"canary-within-cap", "aws:apigateway/stage:Stage",
+		{"stage-logging-and-tracing", awstypes.APIGatewayStage, okStage, m("xrayTracingEnabled", false), Config{}},
+		{"log-retention", awstypes.CloudWatchLogGroup, m("retentionInDays", 7.0), m("name", "x"), Config{}},
+		{"canary-within-cap", awstypes.APIGatewayStage,
 			m("canarySettings", m("percentTraffic", 10.0, "useStageCache", false)),
 			m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{}},
-		{"endpoint-config-not-fixed-name", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+		{"endpoint-config-not-fixed-name", awstypes.SageMakerEndpointConfiguration,
 			m("name", "ratings-config-4f0a9c1", "productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}),
 			m("name", "ratings-config", "productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), Config{}},
-		{"instance-type-allowlist", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+		{"instance-type-allowlist", awstypes.SageMakerEndpointConfiguration,
 			m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large")), val(m("serverlessConfig", m()))}),
 			m("productionVariants", []property.Value{val(m("instanceType", "ml.p4d.24xlarge"))}), Config{}},
 	}
@@ -89,22 +90,22 @@ func TestRules(t *testing.T) {
 	assert.Equal(t, []string{
 		"canarySettings.percentTraffic 60 exceeds the cap of 50",
 		"canarySettings.useStageCache must be false (a cached stable answer would be served to canary traffic)",
-	}, Check("aws:apigateway/stage:Stage", "ratings-config", m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{})["canary-within-cap"])
+	}, Check(awstypes.APIGatewayStage, "ratings-config", m("canarySettings", m("percentTraffic", 60.0, "useStageCache", true)), Config{})["canary-within-cap"])
 }
 
 func TestUnknownValuesNeverViolate(t *testing.T) {
-	assert.Empty(t, Check("aws:iam/rolePolicy:RolePolicy", "ratings-config", m("policy", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/integration:Integration", "ratings-config", m("type", "AWS", "credentials", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
-	assert.Empty(t, Check("aws:apigateway/method:Method", "ratings-config", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
-	assert.Empty(t, Check("aws:apigateway/restApi:RestApi", "api-rest", m("body", unknown, "endpointConfiguration", m("types", "REGIONAL")), Config{}))
+	assert.Empty(t, Check(awstypes.IAMRolePolicy, "ratings-config", m("policy", unknown), Config{}))
+	assert.Empty(t, Check(awstypes.APIGatewayIntegration, "ratings-config", m("type", "AWS", "credentials", unknown), Config{}))
+	assert.Empty(t, Check(awstypes.APIGatewayMethod, "ratings-config", m("httpMethod", "GET", "apiKeyRequired", unknown), Config{}))
+	assert.Empty(t, Check(awstypes.APIGatewayMethod, "ratings-config", m("httpMethod", "OPTIONS", "apiKeyRequired", false), Config{}), "preflight needs no key")
+	assert.Empty(t, Check(awstypes.APIGatewayRestApi, "api-rest", m("body", unknown, "endpointConfiguration", m("types", "REGIONAL")), Config{}))
 }
 
 func TestConfig(t *testing.T) {
 	c := ConfigFrom(map[string]any{"maxCanaryPercent": 5.0, "allowedInstanceTypes": []any{"ml.c5.large"}})
 	assert.Equal(t, 5.0, c.MaxCanaryPercent)
-	assert.NotEmpty(t, Check("aws:apigateway/stage:Stage", "ratings-config", m("canarySettings", m("percentTraffic", 10.0)), c)["canary-within-cap"])
-	assert.NotEmpty(t, Check("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "ratings-config",
+	assert.NotEmpty(t, Check(awstypes.APIGatewayStage, "ratings-config", m("canarySettings", m("percentTraffic", 10.0)), c)["canary-within-cap"])
+	assert.NotEmpty(t, Check(awstypes.SageMakerEndpointConfiguration, "ratings-config",
 		m("productionVariants", []property.Value{val(m("instanceType", "ml.m5.large"))}), c)["instance-type-allowlist"])
 	assert.Equal(t, DefaultAllowedInstanceTypes, ConfigFrom(nil).AllowedInstanceTypes)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 )
 
 // Account is the AWS account the mocks answer with.
@@ -172,14 +173,14 @@ func shortHash(s string, n int) string {
 
 // autoNamed lists the types whose name the provider generates when the program sets none.
 var autoNamed = map[string]bool{
-	"aws:iam/role:Role": true, "aws:iam/rolePolicy:RolePolicy": true,
-	"aws:sagemaker/model:Model": true, "aws:sagemaker/endpointConfiguration:EndpointConfiguration": true,
-	"aws:sagemaker/endpoint:Endpoint": true, "aws:appautoscaling/policy:Policy": true,
-	"aws:cloudwatch/logGroup:LogGroup": true, "aws:cloudwatch/metricAlarm:MetricAlarm": true,
-	"aws:apigateway/restApi:RestApi": true, "aws:apigateway/apiKey:ApiKey": true,
-	"aws:apigateway/usagePlan:UsagePlan": true, "aws:apigateway/requestValidator:RequestValidator": true,
-	"aws:sns/topic:Topic":     true,
-	"aws:wafv2/webAcl:WebAcl": true,
+	awstypes.IAMRole: true, awstypes.IAMRolePolicy: true,
+	awstypes.SageMakerModel: true, awstypes.SageMakerEndpointConfiguration: true,
+	awstypes.SageMakerEndpoint: true, awstypes.AppAutoscalingPolicy: true,
+	awstypes.CloudWatchLogGroup: true, awstypes.CloudWatchMetricAlarm: true,
+	awstypes.APIGatewayRestApi: true, awstypes.APIGatewayApiKey: true,
+	awstypes.APIGatewayUsagePlan: true, awstypes.APIGatewayRequestValidator: true,
+	awstypes.SNSTopic:    true,
+	awstypes.WAFv2WebAcl: true,
 }
 
 // AutoName returns the inputs with the physical name the provider's Check would add to an
@@ -226,43 +227,43 @@ func Computed(region, typ, name string, in resource.PropertyMap) (string, resour
 		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, Account, res)
 	}
 	switch typ {
-	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+	case awstypes.IAMOpenIdConnectProvider:
 		id = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", Account, strings.TrimPrefix(str("url"), "https://"))
 		set("arn", id)
-	case "aws:iam/role:Role":
+	case awstypes.IAMRole:
 		id = physical
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, physical))
-	case "aws:sagemaker/model:Model":
+	case awstypes.SageMakerModel:
 		id = physical
 		set("arn", arn("sagemaker", "model/"+strings.ToLower(physical)))
-	case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+	case awstypes.SageMakerEndpointConfiguration:
 		id = physical
 		set("arn", arn("sagemaker", "endpoint-config/"+strings.ToLower(physical)))
-	case "aws:sagemaker/endpoint:Endpoint":
+	case awstypes.SageMakerEndpoint:
 		id = physical
 		set("arn", arn("sagemaker", "endpoint/"+strings.ToLower(physical)))
-	case "aws:appautoscaling/target:Target":
+	case awstypes.AppAutoscalingTarget:
 		id = str("resourceId")
 		set("arn", arn("application-autoscaling", "scalable-target/"+shortHash(name, 12)))
-	case "aws:appautoscaling/policy:Policy":
+	case awstypes.AppAutoscalingPolicy:
 		set("arn", arn("autoscaling", "scalingPolicy:"+shortHash(name, 12)))
-	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+	case awstypes.CloudWatchMetricAlarm:
 		id = physical
 		set("arn", arn("cloudwatch", "alarm:"+physical))
-	case "aws:cloudwatch/logGroup:LogGroup":
+	case awstypes.CloudWatchLogGroup:
 		id = physical
 		set("arn", arn("logs", "log-group:"+physical))
-	case "aws:apigateway/restApi:RestApi":
+	case awstypes.APIGatewayRestApi:
 		id = shortHash(name, 10)
 		set("rootResourceId", shortHash(name+"root", 10))
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", region, id))
 		set("executionArn", arn("execute-api", id))
-	case "aws:apigateway/stage:Stage":
+	case awstypes.APIGatewayStage:
 		api, stage := str("restApi"), str("stageName")
 		set("invokeUrl", fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", api, region, stage))
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", region, api, stage))
 		set("executionArn", arn("execute-api", api+"/"+stage))
-	case "aws:apigateway/apiKey:ApiKey":
+	case awstypes.APIGatewayApiKey:
 		id = shortHash(name, 10)
 		value := str("value")
 		if value == "" {
@@ -271,20 +272,20 @@ func Computed(region, typ, name string, in resource.PropertyMap) (string, resour
 		// The provider keeps the key value secret (AdditionalSecretOutputs); mocks ignore that.
 		state["value"] = resource.MakeSecret(resource.NewStringProperty(value))
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/%s", region, id))
-	case "aws:apigateway/usagePlan:UsagePlan":
+	case awstypes.APIGatewayUsagePlan:
 		id = shortHash(name, 6)
 		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/usageplans/%s", region, id))
-	case "aws:apigateway/deployment:Deployment":
+	case awstypes.APIGatewayDeployment:
 		id = shortHash(name+fmt.Sprint(in.Mappable()), 6)
-	case "aws:sns/topic:Topic":
+	case awstypes.SNSTopic:
 		id = arn("sns", physical)
 		set("arn", id)
-	case "aws:wafv2/webAcl:WebAcl":
+	case awstypes.WAFv2WebAcl:
 		id = shortHash(name, 8)
 		set("arn", arn("wafv2", "regional/webacl/"+physical+"/"+id))
-	case "aws:sns/topicSubscription:TopicSubscription":
+	case awstypes.SNSTopicSubscription:
 		set("arn", str("topic")+":"+shortHash(name, 8))
-	case "aws:cloudwatch/dashboard:Dashboard":
+	case awstypes.CloudWatchDashboard:
 		id = str("dashboardName")
 		set("dashboardArn", "arn:aws:cloudwatch::"+Account+":dashboard/"+id)
 	}

@@ -25,6 +25,7 @@ import (
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
 	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -211,7 +212,7 @@ func TestDay2Operations(t *testing.T) {
 					s = st // later steps keep the changed program
 				}
 				if step.retained > 0 {
-					assert.Equal(t, step.retained, liveCount(t, e, "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "ratings-config-"), "%s: replaced configurations are retained", step.name)
+					assert.Equal(t, step.retained, liveCount(t, e, awstypes.SageMakerEndpointConfiguration, "ratings-config-"), "%s: replaced configurations are retained", step.name)
 				}
 				assertServing(t, e, s, stack, step.name)
 				pre, err := s.Preview(ctx)
@@ -262,15 +263,15 @@ func assertServing(t *testing.T, e *env, s auto.Stack, stack, step string) {
 	var policies []string
 	for _, r := range state {
 		switch r.Type {
-		case "aws:sagemaker/endpoint:Endpoint":
+		case awstypes.SageMakerEndpoint:
 			endpoints[fmt.Sprint(r.Outputs["name"])] = true
-		case "aws:iam/rolePolicy:RolePolicy":
+		case awstypes.IAMRolePolicy:
 			if strings.Contains(r.URN, "::api-role-policy-") {
 				policies = append(policies, fmt.Sprint(r.Inputs["policy"]))
 			}
 		}
 	}
-	stage := only(t, state, "aws:apigateway/stage:Stage")
+	stage := only(t, state, awstypes.APIGatewayStage)
 	named := []string{}
 	vars, _ := stage.Inputs["variables"].(map[string]any)
 	for k, v := range vars {
@@ -291,8 +292,8 @@ func assertServing(t *testing.T, e *env, s auto.Stack, stack, step string) {
 		}
 		assert.True(t, allowed, "%s: the invoke role allows %s", step, name)
 	}
-	api := only(t, state, "aws:apigateway/restApi:RestApi")
-	dep := only(t, state, "aws:apigateway/deployment:Deployment")
+	api := only(t, state, awstypes.APIGatewayRestApi)
+	dep := only(t, state, awstypes.APIGatewayDeployment)
 	body := fmt.Sprint(api.Inputs["body"])
 	assert.Equal(t, dep.ID, stage.Inputs["deployment"], step)
 	assert.Equal(t, restapi.DocumentHash(body), dep.Inputs["triggers"].(map[string]any)["document"], "%s: the deployment is the document's", step)

@@ -37,6 +37,7 @@ import (
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/policy/rules"
 )
 
@@ -265,9 +266,9 @@ func TestOfflineRehearsal(t *testing.T) {
 				assert.Contains(t, err.Error(), "protected")
 				kept := stateTypes(t, e, stack)
 				// (The canary endpoint survives too: the protected stage's canary names it.)
-				for _, typ := range []string{"aws:apigateway/apiKey:ApiKey", "aws:apigateway/usagePlan:UsagePlan",
-					"aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:cloudwatch/logGroup:LogGroup",
-					"aws:sagemaker/endpoint:Endpoint"} {
+				for _, typ := range []string{awstypes.APIGatewayApiKey, awstypes.APIGatewayUsagePlan,
+					awstypes.APIGatewayRestApi, awstypes.APIGatewayStage, awstypes.CloudWatchLogGroup,
+					awstypes.SageMakerEndpoint} {
 					assert.Equal(t, beforeDestroy[typ], kept[typ], "destroy without preview keeps every %s", typ)
 				}
 				var gone []string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -83,7 +84,7 @@ func TestRouteRemovalAndRename(t *testing.T) {
 		{"remove propensity-scores", "      - {path: propensity-scores, kind: csv, model: propensity}\n", "", "/propensity-scores", "/predicted-ratings/{user_id}"},
 		{"rename predicted-ratings", "{path: predicted-ratings,", "{path: movie-ratings,", "/predicted-ratings/{user_id}", "/movie-ratings/{user_id}"},
 	} {
-		before := only(t, exportState(t, e, stack), "aws:apigateway/deployment:Deployment")
+		before := only(t, exportState(t, e, stack), awstypes.APIGatewayDeployment)
 		edited := strings.Replace(string(stackFile), step.from, step.to, 1)
 		require.NotEqual(t, string(stackFile), edited, step.name)
 		stackFile = []byte(edited)
@@ -96,9 +97,9 @@ func TestRouteRemovalAndRename(t *testing.T) {
 		assert.Equal(t, 1, (*up.Summary.ResourceChanges)[string(apitype.OpReplace)], "%s: the deployment is replaced", step.name)
 
 		state := exportState(t, e, stack)
-		api := only(t, state, "aws:apigateway/restApi:RestApi")
-		dep := only(t, state, "aws:apigateway/deployment:Deployment")
-		stage := only(t, state, "aws:apigateway/stage:Stage")
+		api := only(t, state, awstypes.APIGatewayRestApi)
+		dep := only(t, state, awstypes.APIGatewayDeployment)
+		stage := only(t, state, awstypes.APIGatewayStage)
 		body := api.Inputs["body"].(string)
 		var doc struct {
 			Paths map[string]any `json:"paths"`

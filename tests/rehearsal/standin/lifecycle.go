@@ -31,6 +31,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/tests/mockaws"
 )
 
@@ -43,32 +44,32 @@ const allButTags = "*"
 
 // forceNew lists, per type, the inputs whose change replaces the resource.
 var forceNew = map[string][]string{
-	"aws:sagemaker/model:Model":                                 {allButTags},
-	"aws:sagemaker/endpointConfiguration:EndpointConfiguration": {allButTags},
-	"aws:sagemaker/endpoint:Endpoint":                           {"name"},
-	"aws:appautoscaling/target:Target":                          {"resourceId", "scalableDimension", "serviceNamespace"},
-	"aws:appautoscaling/policy:Policy":                          {"name", "resourceId", "scalableDimension", "serviceNamespace"},
-	"aws:apigateway/deployment:Deployment":                      {"restApi", "triggers", "variables"},
-	"aws:apigateway/stage:Stage":                                {"restApi", "stageName"},
-	"aws:apigateway/methodSettings:MethodSettings":              {"restApi", "stageName", "methodPath"},
-	"aws:apigateway/apiKey:ApiKey":                              {"name", "value"},
-	"aws:apigateway/usagePlanKey:UsagePlanKey":                  {"keyId", "keyType", "usagePlanId"},
-	"aws:cloudwatch/metricAlarm:MetricAlarm":                    {"name"},
-	"aws:cloudwatch/dashboard:Dashboard":                        {"dashboardName"},
-	"aws:cloudwatch/logGroup:LogGroup":                          {"name", "logGroupClass"},
-	"aws:cloudwatch/logMetricFilter:LogMetricFilter":            {"name", "logGroupName"},
-	"aws:iam/role:Role":                                         {"name", "path"},
-	"aws:iam/rolePolicy:RolePolicy":                             {"name", "role"},
-	"aws:sns/topic:Topic":                                       {"name"},
-	"aws:sns/topicSubscription:TopicSubscription":               {"topic", "protocol", "endpoint"},
-	"aws:wafv2/webAcl:WebAcl":                                   {"name", "scope"},
-	"aws:wafv2/webAclAssociation:WebAclAssociation":             {"resourceArn", "webAclArn"},
+	awstypes.SageMakerModel:                 {allButTags},
+	awstypes.SageMakerEndpointConfiguration: {allButTags},
+	awstypes.SageMakerEndpoint:              {"name"},
+	awstypes.AppAutoscalingTarget:           {"resourceId", "scalableDimension", "serviceNamespace"},
+	awstypes.AppAutoscalingPolicy:           {"name", "resourceId", "scalableDimension", "serviceNamespace"},
+	awstypes.APIGatewayDeployment:           {"restApi", "triggers", "variables"},
+	awstypes.APIGatewayStage:                {"restApi", "stageName"},
+	awstypes.APIGatewayMethodSettings:       {"restApi", "stageName", "methodPath"},
+	awstypes.APIGatewayApiKey:               {"name", "value"},
+	awstypes.APIGatewayUsagePlanKey:         {"keyId", "keyType", "usagePlanId"},
+	awstypes.CloudWatchMetricAlarm:          {"name"},
+	awstypes.CloudWatchDashboard:            {"dashboardName"},
+	awstypes.CloudWatchLogGroup:             {"name", "logGroupClass"},
+	awstypes.CloudWatchLogMetricFilter:      {"name", "logGroupName"},
+	awstypes.IAMRole:                        {"name", "path"},
+	awstypes.IAMRolePolicy:                  {"name", "role"},
+	awstypes.SNSTopic:                       {"name"},
+	awstypes.SNSTopicSubscription:           {"topic", "protocol", "endpoint"},
+	awstypes.WAFv2WebAcl:                    {"name", "scope"},
+	awstypes.WAFv2WebAclAssociation:         {"resourceArn", "webAclArn"},
 }
 
 // uniqueNames are the types whose "name" AWS keeps unique per account and region.
 var uniqueNames = []string{
-	"aws:sagemaker/model:Model", "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-	"aws:sagemaker/endpoint:Endpoint", "aws:cloudwatch/logGroup:LogGroup", "aws:iam/role:Role",
+	awstypes.SageMakerModel, awstypes.SageMakerEndpointConfiguration,
+	awstypes.SageMakerEndpoint, awstypes.CloudWatchLogGroup, awstypes.IAMRole,
 }
 
 // replaces returns the changed inputs that force a replacement.
@@ -213,7 +214,7 @@ func (a *account) delete(typ, id string) error {
 	}
 	if typ == tDeployment {
 		for _, r := range a.Live {
-			if r.Type != "aws:apigateway/stage:Stage" {
+			if r.Type != awstypes.APIGatewayStage {
 				continue
 			}
 			canary, _ := r.State["canarySettings"].(map[string]any)
@@ -227,12 +228,12 @@ func (a *account) delete(typ, id string) error {
 }
 
 const (
-	tModel          = "aws:sagemaker/model:Model"
-	tEndpointConfig = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
-	tEndpoint       = "aws:sagemaker/endpoint:Endpoint"
-	tScalingTarget  = "aws:appautoscaling/target:Target"
-	tDeployment     = "aws:apigateway/deployment:Deployment"
-	tRestAPI        = "aws:apigateway/restApi:RestApi"
+	tModel          = awstypes.SageMakerModel
+	tEndpointConfig = awstypes.SageMakerEndpointConfiguration
+	tEndpoint       = awstypes.SageMakerEndpoint
+	tScalingTarget  = awstypes.AppAutoscalingTarget
+	tDeployment     = awstypes.APIGatewayDeployment
+	tRestAPI        = awstypes.APIGatewayRestApi
 )
 
 // variantModels are the model names of a configuration's production variants.

@@ -1,0 +1,40 @@
+// Package awstypes names the AWS resource types the program registers: one constant per
+// pulumi-aws type token, so no token is spelled out twice.
+package awstypes
+
+// pulumi-aws v6 resource type tokens.
+const (
+	APIGatewayAccount              = "aws:apigateway/account:Account"
+	APIGatewayApiKey               = "aws:apigateway/apiKey:ApiKey"
+	APIGatewayDeployment           = "aws:apigateway/deployment:Deployment"
+	APIGatewayIntegration          = "aws:apigateway/integration:Integration"
+	APIGatewayIntegrationResponse  = "aws:apigateway/integrationResponse:IntegrationResponse"
+	APIGatewayMethod               = "aws:apigateway/method:Method"
+	APIGatewayMethodResponse       = "aws:apigateway/methodResponse:MethodResponse"
+	APIGatewayMethodSettings       = "aws:apigateway/methodSettings:MethodSettings"
+	APIGatewayRequestValidator     = "aws:apigateway/requestValidator:RequestValidator"
+	APIGatewayResource             = "aws:apigateway/resource:Resource"
+	APIGatewayResponse             = "aws:apigateway/response:Response"
+	APIGatewayRestApi              = "aws:apigateway/restApi:RestApi"
+	APIGatewayStage                = "aws:apigateway/stage:Stage"
+	APIGatewayUsagePlan            = "aws:apigateway/usagePlan:UsagePlan"
+	APIGatewayUsagePlanKey         = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	AppAutoscalingPolicy           = "aws:appautoscaling/policy:Policy"
+	AppAutoscalingTarget           = "aws:appautoscaling/target:Target"
+	CloudWatchDashboard            = "aws:cloudwatch/dashboard:Dashboard"
+	CloudWatchLogGroup             = "aws:cloudwatch/logGroup:LogGroup"
+	CloudWatchLogMetricFilter      = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+	CloudWatchMetricAlarm          = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	IAMOpenIdConnectProvider       = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+	IAMPolicy                      = "aws:iam/policy:Policy"
+	IAMRole                        = "aws:iam/role:Role"
+	IAMRolePolicy                  = "aws:iam/rolePolicy:RolePolicy"
+	LambdaFunction                 = "aws:lambda/function:Function"
+	SNSTopic                       = "aws:sns/topic:Topic"
+	SNSTopicSubscription           = "aws:sns/topicSubscription:TopicSubscription"
+	SageMakerEndpoint              = "aws:sagemaker/endpoint:Endpoint"
+	SageMakerEndpointConfiguration = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+	SageMakerModel                 = "aws:sagemaker/model:Model"
+	WAFv2WebAcl                    = "aws:wafv2/webAcl:WebAcl"
+	WAFv2WebAclAssociation         = "aws:wafv2/webAclAssociation:WebAclAssociation"
+)
