@@ -22,27 +22,47 @@ import (
 
 // Program is the whole Pulumi program: load and validate the stack's configuration, deploy,
 // export the outputs. main.go runs it; the offline rehearsal runs it inline.
-func Program(ctx *pulumi.Context) error {
+func Program(ctx *pulumi.Context) error { return Run(ctx) }
+
+// Run is Program with options: the tests run the same body, with edited templates or reading
+// what it deployed.
+func Run(ctx *pulumi.Context, opts ...DeployOption) error {
+	var o deployOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	cfg, err := config.LoadConfig(config.ContextConfig(ctx))
 	if err != nil {
 		return err
 	}
-	out, err := Deploy(ctx, cfg)
+	out, err := Deploy(ctx, cfg, opts...)
 	if err != nil {
 		return err
 	}
 	out.Export(ctx)
+	if o.observe != nil {
+		return o.observe(cfg, out)
+	}
 	return nil
 }
 
-// DeployOption adjusts a Deploy call.
+// DeployOption adjusts a run.
 type DeployOption func(*deployOptions)
 
-type deployOptions struct{ templates fs.FS }
+type deployOptions struct {
+	templates fs.FS
+	observe   func(*config.StackConfig, *Outputs) error
+}
 
 // WithTemplates reads the mapping templates from fsys instead of the embedded files: what an
 // edited template would deploy, before it is committed (the tests' blast-radius checks).
 func WithTemplates(fsys fs.FS) DeployOption { return func(o *deployOptions) { o.templates = fsys } }
+
+// Observe hands the loaded configuration and the outputs to f once everything is registered
+// (the tests' harness).
+func Observe(f func(*config.StackConfig, *Outputs) error) DeployOption {
+	return func(o *deployOptions) { o.observe = f }
+}
 
 // Deploy registers every resource of the stack from its validated configuration. main and the
 // tests both call it.

@@ -138,17 +138,8 @@ func tryRunStack(t testing.TB, stack string, opts ...runOpt) (*Run, error) {
 	region := flat["aws:region"]
 	rec := mockaws.New(region)
 	run := &Run{t: t, Stack: stack, rec: rec, Outputs: map[string]internals.UnsafeAwaitOutputResult{}}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		cfg, err := config.LoadConfig(config.ContextConfig(ctx))
-		if err != nil {
-			return err
-		}
+	observe := infra.Observe(func(cfg *config.StackConfig, out *infra.Outputs) error {
 		run.Config = cfg
-		out, err := infra.Deploy(ctx, cfg, o.deploy...)
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
 		for name, v := range out.Values() {
 			res, err := internals.UnsafeAwaitOutput(context.Background(), pulumi.ToOutput(v))
 			if err != nil {
@@ -157,6 +148,9 @@ func tryRunStack(t testing.TB, stack string, opts ...runOpt) (*Run, error) {
 			run.Outputs[name] = res
 		}
 		return nil
+	})
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		return infra.Run(ctx, append(o.deploy, observe)...)
 	}, pulumi.WithMocks(names.Namespace, stack, rec), func(info *pulumi.RunInfo) {
 		info.Config = flat
 		info.ConfigSecretKeys = secrets

@@ -3,15 +3,14 @@
 package account
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
+	"github.com/ml-rest-api/ml-rest-api/internal/problems"
+	"github.com/ml-rest-api/ml-rest-api/internal/strictjson"
 )
 
 // Namespace is the bootstrap project's config namespace (its Pulumi.yaml name).
@@ -50,11 +49,7 @@ func LoadConfig(src config.ConfigSource) (*Config, error) {
 	if !ok {
 		errs = append(errs, fmt.Errorf("%s:%s: missing; set {pulumiOrg, stacks} in Pulumi.%s.yaml", Namespace, KeyAccount, src.Stack()))
 	} else {
-		dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(c); err != nil {
-			errs = append(errs, fmt.Errorf("%s:%s: %v; valid keys: pulumiOrg, project, stacks, existingOidcProviderArn, manageApiGatewayAccount", Namespace, KeyAccount, err))
-		}
+		errs = append(errs, strictjson.Decode(Namespace+":"+KeyAccount, raw, c)...)
 	}
 	if len(errs) == 0 {
 		if c.Project == "" {
@@ -67,7 +62,7 @@ func LoadConfig(src config.ConfigSource) (*Config, error) {
 		errs = c.validate()
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("invalid bootstrap configuration (%d problem(s)):\n%w", len(errs), errors.Join(errs...))
+		return nil, problems.List(errs).Err("invalid bootstrap configuration")
 	}
 	return c, nil
 }

@@ -182,7 +182,7 @@ func TestBadBootstrapConfigs(t *testing.T) {
 		want string
 	}{
 		"unknown key": {func(c map[string]any) { c["stack"] = []any{"dev"} },
-			`ml-rest-api-bootstrap:account: json: unknown field "stack"; valid keys: pulumiOrg, project, stacks, existingOidcProviderArn, manageApiGatewayAccount`},
+			`ml-rest-api-bootstrap:account: unknown key "stack"; valid keys here: pulumiOrg, project, stacks, existingOidcProviderArn, manageApiGatewayAccount`},
 		"missing org and stacks": {func(c map[string]any) { delete(c, "pulumiOrg"); delete(c, "stacks") },
 			"ml-rest-api-bootstrap:account.pulumiOrg: set it to your Pulumi Cloud organisation (got \"\")\nml-rest-api-bootstrap:account.stacks: list the ml-rest-api stacks that deploy into this account, e.g. [dev, prod]"},
 		"duplicate stack": {func(c map[string]any) { c["stacks"] = []any{"dev", "dev"} },

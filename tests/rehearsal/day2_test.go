@@ -23,7 +23,6 @@ import (
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
-	"github.com/ml-rest-api/ml-rest-api/infra/config"
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
 	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/templates"
@@ -62,18 +61,7 @@ func editedTemplates(t *testing.T) pulumi.RunFunc {
 		}
 		edited[n] = &fstest.MapFile{Data: []byte(text)}
 	}
-	return func(ctx *pulumi.Context) error {
-		cfg, err := config.LoadConfig(config.ContextConfig(ctx))
-		if err != nil {
-			return err
-		}
-		out, err := infra.Deploy(ctx, cfg, infra.WithTemplates(edited))
-		if err != nil {
-			return err
-		}
-		out.Export(ctx)
-		return nil
-	}
+	return func(ctx *pulumi.Context) error { return infra.Run(ctx, infra.WithTemplates(edited)) }
 }
 
 // targetedScalingDestroy is step 1 of the README's instance-type procedure: destroy the
