@@ -98,9 +98,9 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 	for _, e := range byType[typeEndpoint] {
 		endpointOf[str(e.Inputs["endpointConfigName"])] = str(e.Inputs["name"])
 	}
-	bounds := map[string][2]float64{} // scaling resource id → min, max capacity
+	bounds := map[string][2]float64{} // scaling resource id + dimension → min, max capacity
 	for _, t := range byType[typeScalingTarget] {
-		bounds[str(t.Inputs["resourceId"])] = [2]float64{num(t.Inputs["minCapacity"]), num(t.Inputs["maxCapacity"])}
+		bounds[str(t.Inputs["resourceId"])+" "+str(t.Inputs["scalableDimension"])] = [2]float64{num(t.Inputs["minCapacity"]), num(t.Inputs["maxCapacity"])}
 	}
 	var monthly, perUse []Line
 	for _, c := range byType[typeEndpointConfig] {
@@ -118,7 +118,7 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 			variant := str(v["variantName"])
 			if typ := str(v["instanceType"]); typ != "" {
 				lo, hi := num(v["initialInstanceCount"]), num(v["initialInstanceCount"])
-				if b, ok := bounds["endpoint/"+endpoint+"/variant/"+variant]; ok {
+				if b, ok := bounds["endpoint/"+endpoint+"/variant/"+variant+" sagemaker:variant:DesiredInstanceCount"]; ok {
 					lo, hi = b[0], b[1]
 				}
 				if lo <= 0 || hi < lo {
@@ -135,8 +135,13 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 			mem := fmt.Sprintf("%.0fMB", num(sc["memorySizeInMb"]))
 			gb := fmt.Sprintf("%g GB", num(sc["memorySizeInMb"])/1024)
 			if pc := num(sc["provisionedConcurrency"]); pc > 0 {
-				monthly = append(monthly, Line{Basis: Monthly, Item: fmt.Sprintf("%s: serverless %s, provisioned concurrency %g", endpoint, gb, pc),
-					Min: pc * HoursPerMonth * 3600, Max: pc * HoursPerMonth * 3600, Price: "sagemaker.serverless.provisioned." + mem})
+				// Scaled provisioned concurrency costs between its bounds, like an instance count.
+				lo, hi, what := pc, pc, fmt.Sprintf("%g", pc)
+				if b, ok := bounds["endpoint/"+endpoint+"/variant/"+variant+" sagemaker:variant:DesiredProvisionedConcurrency"]; ok {
+					lo, hi, what = b[0], b[1], fmt.Sprintf("%g–%g (scaled)", b[0], b[1])
+				}
+				monthly = append(monthly, Line{Basis: Monthly, Item: fmt.Sprintf("%s: serverless %s, provisioned concurrency %s", endpoint, gb, what),
+					Min: lo * HoursPerMonth * 3600, Max: hi * HoursPerMonth * 3600, Price: "sagemaker.serverless.provisioned." + mem})
 				perUse = append(perUse, Line{Basis: PerUse, Item: fmt.Sprintf("%s: inference on provisioned concurrency (%s)", endpoint, gb),
 					Price: "sagemaker.serverless.provisioned-inference." + mem})
 			}

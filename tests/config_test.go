@@ -252,7 +252,45 @@ var badConfigs = []struct {
 		edit: func(c map[string]any) {
 			obj(c, "models", "ratings")["autoscaling"] = map[string]any{"minCapacity": 1, "maxCapacity": 2, "targetInvocationsPerInstance": 10}
 		},
-		want: []string{`ml-rest-api:models.ratings.autoscaling: serverless variants scale by themselves; remove autoscaling or use instance`},
+		want: []string{`ml-rest-api:models.ratings.autoscaling: serverless variants scale by themselves; remove autoscaling or use instance (provisioned concurrency scales with serverless.provisionedScaling)`},
+	},
+	{
+		name:  "provisioned concurrency scaling beyond the variant's concurrency, bad target and schedules",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			ps := obj(c, "models", "propensity", "serverless", "provisionedScaling")
+			ps["maxCapacity"], ps["targetUtilization"] = 40, 70
+			ps["schedules"] = []any{
+				map[string]any{"name": "business hours", "schedule": "cron(0 7 * * MON-FRI)", "timezone": "Europe/Atlantis", "minCapacity": 3, "maxCapacity": 2},
+				map[string]any{"name": "nights", "schedule": "rate(1 week)", "minCapacity": 0, "maxCapacity": 2},
+			}
+		},
+		want: []string{
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.maxCapacity: must not exceed serverless.maxConcurrency (20): provisioned concurrency is at most the variant's maximum concurrency (got 40)`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.targetUtilization: must be a share of the provisioned concurrency in use, greater than 0 and at most 1, e.g. 0.7 (got 70)`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[0].name: must be a unique name of letters, digits, _ or - (at most 63), e.g. business-hours (got "business hours")`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[0].schedule: must be cron(minutes hours day-of-month month day-of-week year), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss), e.g. cron(0 7 ? * MON-FRI *) (got "cron(0 7 * * MON-FRI)")`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[0].timezone: must be an IANA time zone like Europe/Dublin, or left out for UTC (got "Europe/Atlantis")`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[0]: minCapacity (3) must be at least 1 and at most maxCapacity (2)`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[1].schedule: must be cron(minutes hours day-of-month month day-of-week year), rate(N minutes|hours|days) or at(yyyy-mm-ddThh:mm:ss), e.g. cron(0 7 ? * MON-FRI *) (got "rate(1 week)")`,
+			`ml-rest-api:models.propensity.serverless.provisionedScaling.schedules[1]: minCapacity (0) must be at least 1 and at most maxCapacity (2)`,
+		},
+	},
+	{
+		name:  "provisioned concurrency scaling without a provisioned concurrency",
+		stack: "prod",
+		edit:  func(c map[string]any) { delete(obj(c, "models", "propensity", "serverless"), "provisionedConcurrency") },
+		want: []string{
+			`ml-rest-api:models.propensity.serverless.provisionedScaling: scales provisioned concurrency: set serverless.provisionedConcurrency (the starting value, at least 1) first`,
+		},
+	},
+	{
+		name:  "provisioned concurrency outside the scaling bounds",
+		stack: "prod",
+		edit:  func(c map[string]any) { obj(c, "models", "propensity", "serverless")["provisionedConcurrency"] = 12 },
+		want: []string{
+			`ml-rest-api:models.propensity.serverless.provisionedScaling: serverless.provisionedConcurrency (12) must lie within minCapacity..maxCapacity (1..8)`,
+		},
 	},
 	{
 		name:  "guardrails without the alarms they roll back on",

@@ -66,8 +66,10 @@ func TestCostEstimateProd(t *testing.T) {
 	}, instances)
 
 	p := byPrice(t, rest)
-	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "ml-rest-api-prod-propensity: serverless 2 GB, provisioned concurrency 2",
-		Min: 2 * 730 * 3600, Max: 2 * 730 * 3600, Price: "sagemaker.serverless.provisioned.2048MB"}, p["sagemaker.serverless.provisioned.2048MB"])
+	// Scaled provisioned concurrency (serverless.provisionedScaling 1..8) costs between its
+	// bounds, like an instance count between the autoscaling bounds.
+	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "ml-rest-api-prod-propensity: serverless 2 GB, provisioned concurrency 1–8 (scaled)",
+		Min: 1 * 730 * 3600, Max: 8 * 730 * 3600, Price: "sagemaker.serverless.provisioned.2048MB"}, p["sagemaker.serverless.provisioned.2048MB"])
 	assert.Contains(t, p, "sagemaker.serverless.provisioned-inference.2048MB")
 	assert.Equal(t, cost.PerUse, p["sagemaker.serverless.inference.2048MB"].Basis)
 	assert.Equal(t, cost.Line{Basis: cost.Monthly, Item: "stage prod: response cache (0.5 GB)", Min: 730, Max: 730, Price: "apigateway.cache.0.5GB"}, p["apigateway.cache.0.5GB"])

@@ -26,6 +26,7 @@ const (
 	tRolePolicy     = awstypes.IAMRolePolicy
 	tScalingTarget  = awstypes.AppAutoscalingTarget
 	tScalingPolicy  = awstypes.AppAutoscalingPolicy
+	tSchedule       = awstypes.AppAutoscalingScheduledAction
 	tAlarm          = awstypes.CloudWatchMetricAlarm
 	tPrebuiltImage  = "aws:sagemaker/getPrebuiltEcrImage:getPrebuiltEcrImage"
 )
@@ -371,4 +372,54 @@ func TestDataCapture(t *testing.T) {
 	assert.Equal(t, kms, withKey.Get(tEndpointConfig, "ratings-config").Map("dataCaptureConfig")["kmsKeyId"])
 	assert.Contains(t, withKey.Get(tRolePolicy, "ratings-capture").Str("policy"), `"Action":["kms:Encrypt","kms:GenerateDataKey"],"Resource":["`+kms+`"]`)
 	assert.Empty(t, findings(t, withKey))
+}
+
+// Issue 17, item 6: prod's serverless propensity model scales its provisioned concurrency
+// (target tracking on the utilization AWS names for it) between 1 and 8, with weekday
+// schedules; dev's serverless models have no provisioned concurrency and no scaling.
+func TestProvisionedConcurrencyScaling(t *testing.T) {
+	t.Parallel()
+	prod := runStack(t, "prod")
+	tg := prod.Get(tScalingTarget, "propensity-concurrency-target")
+	assert.Equal(t, "sagemaker", tg.In("serviceNamespace"))
+	assert.Equal(t, "endpoint/ml-rest-api-prod-propensity/variant/AllTraffic", tg.In("resourceId"))
+	assert.Equal(t, "sagemaker:variant:DesiredProvisionedConcurrency", tg.In("scalableDimension"))
+	assert.Equal(t, 1.0, tg.In("minCapacity"))
+	assert.Equal(t, 8.0, tg.In("maxCapacity"))
+	assert.Equal(t, 2.0, prod.Get(tEndpointConfig, "propensity-config").In("productionVariants").([]any)[0].(map[string]any)["serverlessConfig"].(map[string]any)["provisionedConcurrency"],
+		"the endpoint configuration keeps the starting value")
+
+	pol := prod.Get(tScalingPolicy, "propensity-concurrency-policy")
+	assert.Equal(t, "TargetTrackingScaling", pol.In("policyType"))
+	assert.Equal(t, tg.In("resourceId"), pol.In("resourceId"))
+	assert.Equal(t, tg.In("scalableDimension"), pol.In("scalableDimension"))
+	tt := pol.Map("targetTrackingScalingPolicyConfiguration")
+	assert.Equal(t, 0.7, tt["targetValue"])
+	assert.Equal(t, 600.0, tt["scaleInCooldown"])
+	assert.Equal(t, 60.0, tt["scaleOutCooldown"])
+	assert.Equal(t, "SageMakerVariantProvisionedConcurrencyUtilization", tt["predefinedMetricSpecification"].(map[string]any)["predefinedMetricType"])
+	assert.True(t, pol.DependsOnRes(tg))
+
+	for _, s := range []struct {
+		name, cron string
+		min, max   float64
+	}{{"business-hours", "cron(0 7 ? * MON-FRI *)", 2, 8}, {"nights", "cron(0 19 ? * MON-FRI *)", 1, 2}} {
+		a := prod.Get(tSchedule, "propensity-schedule-"+s.name)
+		assert.Equal(t, "ml-rest-api-prod-propensity-"+s.name, a.In("name"))
+		assert.Equal(t, tg.In("resourceId"), a.In("resourceId"))
+		assert.Equal(t, "sagemaker:variant:DesiredProvisionedConcurrency", a.In("scalableDimension"))
+		assert.Equal(t, s.cron, a.In("schedule"))
+		assert.Equal(t, "Europe/Dublin", a.In("timezone"))
+		assert.Equal(t, map[string]any{"minCapacity": s.min, "maxCapacity": s.max}, a.Map("scalableTargetAction"))
+		assert.True(t, a.DependsOnRes(tg), "a scheduled action needs its scalable target")
+	}
+	assert.False(t, prod.Has(tScalingTarget, "ratings-concurrency-target"), "instance variants scale instances")
+
+	dev := runStack(t, "dev")
+	for _, r := range dev.Resources() {
+		assert.NotEqual(t, tSchedule, r.Type)
+		if r.Type == tScalingTarget {
+			assert.NotEqual(t, "sagemaker:variant:DesiredProvisionedConcurrency", r.In("scalableDimension"))
+		}
+	}
 }

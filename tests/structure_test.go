@@ -16,7 +16,7 @@ import (
 var taggable = map[string]bool{
 	tRole: true, tModel: true, tEndpointConfig: true, tEndpoint: true, tScalingTarget: true, tAlarm: true,
 	tRestAPI: true, tStage: true, tLogGroup: true, tAPIKey: true, tUsagePlan: true, tUsagePlanKey: false,
-	tRolePolicy: false, tScalingPolicy: false, tResource: false, tMethod: false, tIntegration: false,
+	tRolePolicy: false, tScalingPolicy: false, tSchedule: false, tResource: false, tMethod: false, tIntegration: false,
 	tIntegrationRes: false, tMethodRes: false, tValidator: false, tGatewayRes: false, tDeployment: false,
 	tMethodSettings: false, tAccount: false,
 	tLogMetricFilter: false, tDashboard: false, tTopic: true, tTopicSubscription: false, tWebACL: true, tWebACLAssoc: false,

@@ -112,10 +112,8 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, fmt.Errorf("model endpoint %s: endpoint: %w", name, err)
 	}
 
-	if cfg.Instance != nil {
-		if err := newAutoscaling(ctx, name, cfg.Autoscaling, endpoint, args.Tags, parent); err != nil {
-			return nil, fmt.Errorf("model endpoint %s: autoscaling: %w", name, err)
-		}
+	if err := newScaling(ctx, name, cfg, endpoint, args.Tags, parent); err != nil {
+		return nil, fmt.Errorf("model endpoint %s: %w", name, err)
 	}
 
 	comp.EndpointName = endpoint.Name

@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
@@ -9,6 +10,22 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sagemaker"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// newScaling scales the variant: the instance count of an instance variant, the provisioned
+// concurrency of a serverless one when configured.
+func newScaling(ctx *pulumi.Context, name string, cfg Config, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) error {
+	if cfg.Instance != nil {
+		if err := newAutoscaling(ctx, name, cfg.Autoscaling, endpoint, tags, parent); err != nil {
+			return fmt.Errorf("autoscaling: %w", err)
+		}
+	}
+	if s := cfg.Serverless; s != nil && s.ProvisionedScaling != nil {
+		if err := newProvisionedScaling(ctx, name, s.ProvisionedScaling, endpoint, tags, parent); err != nil {
+			return fmt.Errorf("provisioned concurrency scaling: %w", err)
+		}
+	}
+	return nil
+}
 
 func newAutoscaling(ctx *pulumi.Context, name string, a *AutoscalingConfig, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) error {
 	target, err := appautoscaling.NewTarget(ctx, names.Child(name, "scaling-target"), &appautoscaling.TargetArgs{

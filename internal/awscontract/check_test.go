@@ -219,6 +219,19 @@ func TestPatternsAreFullMatches(t *testing.T) {
 	if err != nil || re.MatchString("   ") || !re.MatchString(" a ") {
 		t.Fatalf("the not-only-space equivalent: %v", err)
 	}
+	// Application Auto Scaling names: what Java's lookahead accepts and refuses.
+	re, err = compilePattern(`(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{
+		"ml-rest-api-prod-propensity-business-hours": true, "a": true, "a b": true, "é": true,
+		"": false, " a": false, "a ": false, "a:b": false, "a/b": false, "a|b": false, "a\tb": false, "a\u0085b": false, "a\u2028b": false,
+	} {
+		if re.MatchString(s) != want {
+			t.Errorf("application-autoscaling name %q: match %v, want %v", s, !want, want)
+		}
+	}
 }
 
 func TestGuardrailSteps(t *testing.T) {

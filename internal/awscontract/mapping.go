@@ -231,6 +231,13 @@ var Mappings = map[string]Mapping{
 		}),
 	}},
 
+	awstypes.AppAutoscalingScheduledAction: {Service: "application-autoscaling", Shape: "PutScheduledActionRequest", Filled: map[string]Fill{"ScheduledActionName": autoName}, Fields: map[string]Field{
+		"name": m("ScheduledActionName"), "serviceNamespace": m("ServiceNamespace"), "resourceId": m("ResourceId"),
+		"scalableDimension": m("ScalableDimension"), "schedule": m("Schedule"), "timezone": m("Timezone"),
+		"startTime": m("StartTime"), "endTime": m("EndTime"),
+		"scalableTargetAction": blk("ScalableTargetAction", map[string]Field{"minCapacity": m("MinCapacity"), "maxCapacity": m("MaxCapacity")}),
+	}},
+
 	// ---- CloudWatch (monitoring/2010-08-01) and CloudWatch Logs (logs/2014-03-28) ----
 	awstypes.CloudWatchMetricAlarm: {Service: "monitoring", Shape: "PutMetricAlarmInput", Filled: map[string]Fill{"AlarmName": autoName}, Fields: map[string]Field{
 		"name": m("AlarmName"), "alarmDescription": m("AlarmDescription"), "comparisonOperator": m("ComparisonOperator"),

@@ -172,6 +172,10 @@ var reUnicodeEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 var equivalentPatterns = map[string]string{
 	// "not only white space": a negative lookahead in Java.
 	`^(?!\s*$).+`: `^.*\S.*$`,
+	// Application Auto Scaling names (ScheduledActionName, PolicyName): at least one character,
+	// no control character (U+0000-U+001F, U+007F-U+009F), none of : / |, no leading or
+	// trailing space; Java's "." excludes the line terminators U+2028 and U+2029 too.
+	`(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+`: `[^\x00-\x1f\x7f-\x9f:/| \x{2028}\x{2029}](?:[^\x00-\x1f\x7f-\x9f:/|\x{2028}\x{2029}]*[^\x00-\x1f\x7f-\x9f:/| \x{2028}\x{2029}])?`,
 	// Environment variable names; the shape's max 1024 bounds the length.
 	`[a-zA-Z_][a-zA-Z0-9_]{0,1023}`: `[a-zA-Z_][a-zA-Z0-9_]*`,
 }

@@ -20,6 +20,7 @@ const (
 	APIGatewayUsagePlan            = "aws:apigateway/usagePlan:UsagePlan"
 	APIGatewayUsagePlanKey         = "aws:apigateway/usagePlanKey:UsagePlanKey"
 	AppAutoscalingPolicy           = "aws:appautoscaling/policy:Policy"
+	AppAutoscalingScheduledAction  = "aws:appautoscaling/scheduledAction:ScheduledAction"
 	AppAutoscalingTarget           = "aws:appautoscaling/target:Target"
 	CloudWatchDashboard            = "aws:cloudwatch/dashboard:Dashboard"
 	CloudWatchLogGroup             = "aws:cloudwatch/logGroup:LogGroup"

@@ -1,0 +1,180 @@
+package inference
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
+	"github.com/ml-rest-api/ml-rest-api/internal/iampolicy"
+	"github.com/ml-rest-api/ml-rest-api/internal/problems"
+)
+
+// SageMaker container environment limits: the API model's EnvironmentMap (at most 100
+// entries), EnvironmentKey ([a-zA-Z_][a-zA-Z0-9_]*, at most 1024 characters) and
+// EnvironmentValue (at most 1024 characters). A test compares these with the model.
+const (
+	MaxEnvironmentEntries = 100
+	MaxEnvironmentKey     = 1024
+	MaxEnvironmentValue   = 1024
+)
+
+func validateEnvironment(p *problems.List, path string, env map[string]string) {
+	if len(env) > MaxEnvironmentEntries {
+		p.Add(path, "at most %d variables (SageMaker's limit), got %d", MaxEnvironmentEntries, len(env))
+	}
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		switch {
+		case !reEnvName.MatchString(k) || len(k) > MaxEnvironmentKey:
+			p.Add(path+"."+k, "environment variable names must match %s and have at most %d characters", reEnvName, MaxEnvironmentKey)
+		case utf8.RuneCountInString(env[k]) > MaxEnvironmentValue:
+			p.Add(path+"."+k, "the value has %d characters; SageMaker allows at most %d", utf8.RuneCountInString(env[k]), MaxEnvironmentValue)
+		}
+	}
+}
+
+// ValidateImage checks an image (a model's, or a canary's).
+func ValidateImage(p *problems.List, path string, img ImageConfig) {
+	switch {
+	case img.Algorithm != "" && img.URI != "":
+		p.Add(path, "set either algorithm (a SageMaker built-in) or uri (an ECR image), not both")
+	case img.Algorithm == "" && img.URI == "":
+		p.Add(path, "set algorithm (one of %s) or uri (an ECR image URI)", strings.Join(BuiltinAlgorithms, ", "))
+	case img.Algorithm != "":
+		if !slices.Contains(BuiltinAlgorithms, img.Algorithm) {
+			p.Add(path+".algorithm", "unknown algorithm %q; use one of %s, or set uri to an ECR image", img.Algorithm, strings.Join(BuiltinAlgorithms, ", "))
+		}
+		if !reImageTag.MatchString(img.Tag) {
+			p.Add(path+".tag", "invalid image tag %q; use letters, digits, '.', '_' or '-'", img.Tag)
+		}
+	default:
+		if img.Tag != "" {
+			p.Add(path+".tag", "tag applies to algorithm images only; put the tag in uri (…/repo:tag)")
+		}
+		if _, err := iampolicy.ParseImage(img.URI); err != nil {
+			p.Add(path+".uri", "must be an ECR image URI like 123456789012.dkr.ecr.eu-west-1.amazonaws.com/repo:tag (got %q)", img.URI)
+		}
+	}
+}
+
+// ValidateModelDataURL checks an artifact URL (a model's, or a canary's).
+func ValidateModelDataURL(p *problems.List, path, url string, required bool) {
+	switch {
+	case url == "" && required:
+		p.Add(path, "missing; set it to the model artifact, e.g. s3://my-bucket/models/ratings/model.tar.gz")
+	case url == "":
+	case !validArtifact(url):
+		p.Add(path, "must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got %q)", url)
+	}
+}
+
+func validArtifact(url string) bool {
+	_, err := iampolicy.ParseS3URL(url)
+	return err == nil
+}
+
+func validateInstance(p *problems.List, path string, m Config) {
+	in := m.Instance
+	if !slices.Contains(SageMakerInstanceTypes, in.Type) {
+		p.Add(path+".instance.type", "%q is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType, e.g. ml.m5.large, ml.c5.xlarge, ml.g5.xlarge)", in.Type)
+	}
+	if in.InitialCount < 1 {
+		p.Add(path+".instance.initialCount", "must be at least 1 (got %d)", in.InitialCount)
+	}
+	a := m.Autoscaling
+	if a == nil {
+		p.Add(path+".autoscaling", "required for instance variants: set minCapacity, maxCapacity and targetInvocationsPerInstance")
+		return
+	}
+	ap := path + ".autoscaling"
+	if a.MinCapacity < 1 {
+		p.Add(ap+".minCapacity", "must be at least 1 (got %d)", a.MinCapacity)
+	}
+	if a.MaxCapacity < a.MinCapacity {
+		p.Add(ap, "minCapacity (%d) must not exceed maxCapacity (%d)", a.MinCapacity, a.MaxCapacity)
+	}
+	if in.InitialCount >= 1 && a.MinCapacity >= 1 && a.MaxCapacity >= a.MinCapacity &&
+		(in.InitialCount < a.MinCapacity || in.InitialCount > a.MaxCapacity) {
+		p.Add(path+".instance.initialCount", "must lie within autoscaling minCapacity..maxCapacity (%d..%d), got %d", a.MinCapacity, a.MaxCapacity, in.InitialCount)
+	}
+	if a.TargetInvocationsPerInstance <= 0 {
+		p.Add(ap+".targetInvocationsPerInstance", "must be greater than 0 (invocations per instance per minute)")
+	}
+	if a.ScaleInCooldownSeconds < 0 || a.ScaleInCooldownSeconds > 3600 {
+		p.Add(ap+".scaleInCooldownSeconds", "must be between 0 and 3600")
+	}
+	if a.ScaleOutCooldownSeconds < 0 || a.ScaleOutCooldownSeconds > 3600 {
+		p.Add(ap+".scaleOutCooldownSeconds", "must be between 0 and 3600")
+	}
+}
+
+func validateServerless(p *problems.List, path string, m Config) {
+	s := m.Serverless
+	if !slices.Contains(serverlessMemory, s.MemorySizeInMB) {
+		p.Add(path+".serverless.memorySizeInMb", "must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got %d)", s.MemorySizeInMB)
+	}
+	if s.MaxConcurrency < 1 || s.MaxConcurrency > 200 {
+		p.Add(path+".serverless.maxConcurrency", "must be between 1 and 200 (got %d)", s.MaxConcurrency)
+	}
+	if s.ProvisionedConcurrency < 0 || s.ProvisionedConcurrency > s.MaxConcurrency {
+		p.Add(path+".serverless.provisionedConcurrency", "must be between 0 and maxConcurrency (%d)", s.MaxConcurrency)
+	}
+	if m.Autoscaling != nil {
+		p.Add(path+".autoscaling", "serverless variants scale by themselves; remove autoscaling or use instance (provisioned concurrency scales with serverless.provisionedScaling)")
+	}
+	if ps := s.ProvisionedScaling; ps != nil {
+		validateProvisionedScaling(p, path+".serverless.provisionedScaling", ps, s)
+	}
+}
+
+// validateGuardrails checks a blue/green policy against AWS's step rules and the bundled
+// provider's limits (awscontract.GuardrailProblems, with their sources), against the fleet the
+// rollout meets: between autoscaling minCapacity and maxCapacity instances.
+func validateGuardrails(p *problems.List, path string, g *GuardrailsConfig, m Config) {
+	if m.Instance == nil {
+		p.Add(path, "blue/green guardrails need an instance variant; remove deploymentGuardrails or use instance")
+	}
+	if g.Type != "CANARY" && g.Type != "LINEAR" {
+		p.Add(path+".type", "must be CANARY or LINEAR (got %q)", g.Type)
+	}
+	switch {
+	case g.StepInstances != 0 && g.StepPercent != 0:
+		p.Add(path, "set stepInstances or stepPercent, not both")
+	case g.StepInstances == 0 && g.StepPercent == 0:
+		p.Add(path, "set stepInstances (instances shifted per step, e.g. 1) or stepPercent (percent of capacity)")
+	case g.StepPercent != 0 && (g.StepPercent < 1 || g.StepPercent > 50):
+		p.Add(path+".stepPercent", "must be between 1 and 50 percent of capacity (got %d)", g.StepPercent)
+	case g.StepInstances < 0:
+		p.Add(path+".stepInstances", "must be at least 1 (got %d)", g.StepInstances)
+	}
+	if g.WaitIntervalSeconds < 0 || g.WaitIntervalSeconds > 3600 {
+		p.Add(path+".waitIntervalSeconds", "must be between 0 and 3600 (got %d)", g.WaitIntervalSeconds)
+	}
+	if g.TerminationWaitSeconds < 0 || g.TerminationWaitSeconds > 3600 {
+		p.Add(path+".terminationWaitSeconds", "must be between 0 and 3600 (got %d)", g.TerminationWaitSeconds)
+	}
+	if g.MaximumExecutionTimeoutSeconds < 600 {
+		p.Add(path+".maximumExecutionTimeoutSeconds", "must be at least 600 (got %d)", g.MaximumExecutionTimeoutSeconds)
+	}
+	a := m.Autoscaling
+	if m.Instance == nil || a == nil || a.MinCapacity < 1 || a.MaxCapacity < a.MinCapacity ||
+		(g.StepInstances == 0) == (g.StepPercent == 0) || g.StepInstances < 0 || g.StepPercent < 0 || g.StepPercent > 50 {
+		return // the fleet or the step is already reported
+	}
+	step, stepKey := float64(g.StepInstances), path+".stepInstances"
+	if g.StepPercent != 0 {
+		step, stepKey = float64(g.StepPercent)*float64(a.MinCapacity)/100, path+".stepPercent"
+	}
+	for _, pr := range awscontract.GuardrailProblems(g.Type, step, a.MinCapacity, a.MaxCapacity,
+		g.WaitIntervalSeconds, g.TerminationWaitSeconds, g.MaximumExecutionTimeoutSeconds) {
+		switch pr.Field {
+		case awscontract.GuardrailStep:
+			p.Add(stepKey, "%s; set stepInstances to a whole number of instances between 1 and half of autoscaling.minCapacity (%d)", pr.Message, a.MinCapacity)
+		case awscontract.GuardrailTiming:
+			p.Add(path+".waitIntervalSeconds", "%s; shorten waitIntervalSeconds or terminationWaitSeconds", pr.Message)
+		default:
+			p.Add(path+".maximumExecutionTimeoutSeconds", "%s", pr.Message)
+		}
+	}
+}
