@@ -47,7 +47,7 @@ var badConfigs = []struct {
 			r["modelDataURL"] = r["modelDataUrl"]
 			delete(r, "modelDataUrl")
 		},
-		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, capture`},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, vpc, capture`},
 	},
 	{
 		name: "unknown top-level key",
@@ -312,6 +312,23 @@ var badConfigs = []struct {
 		want: []string{
 			`ml-rest-api:models.ratings.deploymentGuardrails.type: must be CANARY or LINEAR (got "ALL_AT_ONCE")`,
 			`ml-rest-api:models.ratings.deploymentGuardrails.stepPercent: must be between 1 and 50 percent of capacity (got 80)`,
+		},
+	},
+	{
+		name:  "a VPC: ids and counts, and not for serverless variants",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			obj(c, "models", "recommendations")["vpc"] = map[string]any{
+				"subnetIds":        []any{"subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60718", "vpc-12345678"},
+				"securityGroupIds": []any{},
+			}
+			obj(c, "models", "propensity")["vpc"] = map[string]any{"subnetIds": []any{"subnet-0a1b2c3d4e5f60718"}, "securityGroupIds": []any{"sg-0123456789abcdef0"}}
+		},
+		want: []string{
+			`ml-rest-api:models.propensity.vpc: serverless variants do not support a VPC (SageMaker's serverless exclusions); remove it or use an instance variant`,
+			`ml-rest-api:models.recommendations.vpc.subnetIds[1]: must be a unique id like subnet-0123456789abcdef0 (got "subnet-0a1b2c3d4e5f60718")`,
+			`ml-rest-api:models.recommendations.vpc.subnetIds[2]: must be a unique id like subnet-0123456789abcdef0 (got "vpc-12345678")`,
+			`ml-rest-api:models.recommendations.vpc.securityGroupIds: list 1 to 5 ids (got 0)`,
 		},
 	},
 	{

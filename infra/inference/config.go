@@ -23,10 +23,19 @@ type Config struct {
 	// the artifact). Default: on for built-in algorithm images on instance variants, off
 	// otherwise; serverless variants do not support it.
 	NetworkIsolation *bool `json:"networkIsolation,omitempty"`
+	// VPC attaches the model's containers to subnets of a VPC (instance variants only).
+	VPC *VPCConfig `json:"vpc,omitempty"`
 	// Capture records a share of requests and answers in S3 (instance variants only). With the
 	// request id as the inference id, a captured prediction is found from a client's
 	// X-Request-Id.
 	Capture *CaptureConfig `json:"capture,omitempty"`
+}
+
+// VPCConfig is the model's VpcConfig: SageMaker creates network interfaces in these subnets
+// with these security groups for the model's containers.
+type VPCConfig struct {
+	SubnetIDs        []string `json:"subnetIds"`
+	SecurityGroupIDs []string `json:"securityGroupIds"`
 }
 
 // CaptureConfig is SageMaker data capture for a model's endpoint.
@@ -226,5 +235,8 @@ func (m Config) Validate(p *problems.List, path string) {
 	}
 	if g := m.Guardrails; g != nil {
 		validateGuardrails(p, path+".deploymentGuardrails", g, m)
+	}
+	if v := m.VPC; v != nil {
+		validateVPC(p, path+".vpc", v, m.Serverless != nil)
 	}
 }

@@ -142,7 +142,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, imageURI string, role *iam.Role, rolePolicies []pulumi.Resource, parent pulumi.ResourceOption) (*sagemaker.Model, *sagemaker.EndpointConfiguration, error) {
 	cfg := args.Config
 	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
-	model, err := sagemaker.NewModel(ctx, names.Child(name, "model"), &sagemaker.ModelArgs{
+	modelArgs := &sagemaker.ModelArgs{
 		ExecutionRoleArn:       role.Arn,
 		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
 		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
@@ -152,7 +152,13 @@ func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, 
 			Mode:         pulumi.String("SingleModel"),
 		},
 		Tags: args.Tags,
-	}, parent, pulumi.DependsOn(rolePolicies), retain)
+	}
+	if v := cfg.VPC; v != nil {
+		modelArgs.VpcConfig = &sagemaker.ModelVpcConfigArgs{
+			Subnets: pulumi.ToStringArray(v.SubnetIDs), SecurityGroupIds: pulumi.ToStringArray(v.SecurityGroupIDs),
+		}
+	}
+	model, err := sagemaker.NewModel(ctx, names.Child(name, "model"), modelArgs, parent, pulumi.DependsOn(rolePolicies), retain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}

@@ -50,6 +50,9 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		// Retained with guardrails, like the model versions that read it (F1, F4).
 		{ArtifactPolicyName(name, args.Config.ModelDataURL), iampolicy.ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
 	}
+	if v := args.Config.VPC; v != nil {
+		docs = append(docs, policyItem{names.Child(name, "vpc"), iampolicy.ModelVPCPolicy(args.Platform, v.SubnetIDs, v.SecurityGroupIDs), false})
+	}
 	if c := args.Config.Capture; c != nil {
 		dest, err := iampolicy.ParseS3Prefix(c.S3URI)
 		if err != nil {

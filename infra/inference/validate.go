@@ -1,7 +1,9 @@
 package inference
 
 import (
+	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -175,6 +177,40 @@ func validateGuardrails(p *problems.List, path string, g *GuardrailsConfig, m Co
 			p.Add(path+".waitIntervalSeconds", "%s; shorten waitIntervalSeconds or terminationWaitSeconds", pr.Message)
 		default:
 			p.Add(path+".maximumExecutionTimeoutSeconds", "%s", pr.Message)
+		}
+	}
+}
+
+var (
+	reSubnetID        = regexp.MustCompile(`^subnet-[0-9a-f]{8}([0-9a-f]{9})?$`)
+	reSecurityGroupID = regexp.MustCompile(`^sg-[0-9a-f]{8}([0-9a-f]{9})?$`)
+)
+
+// validateVPC: SageMaker's VpcConfig takes 1-16 subnets and 1-5 security groups (API model:
+// Subnets, VpcSecurityGroupIds); the ids are EC2's (8 or 17 hex digits). Serverless variants
+// cannot have one (SageMaker's serverless exclusions).
+func validateVPC(p *problems.List, path string, v *VPCConfig, serverless bool) {
+	if serverless {
+		p.Add(path, "serverless variants do not support a VPC (SageMaker's serverless exclusions); remove it or use an instance variant")
+		return
+	}
+	lists := []struct {
+		key     string
+		ids     []string
+		max     int
+		re      *regexp.Regexp
+		example string
+	}{{"subnetIds", v.SubnetIDs, 16, reSubnetID, "subnet-0123456789abcdef0"}, {"securityGroupIds", v.SecurityGroupIDs, 5, reSecurityGroupID, "sg-0123456789abcdef0"}}
+	for _, l := range lists {
+		if len(l.ids) < 1 || len(l.ids) > l.max {
+			p.Add(path+"."+l.key, "list 1 to %d ids (got %d)", l.max, len(l.ids))
+		}
+		seen := map[string]bool{}
+		for i, id := range l.ids {
+			if !l.re.MatchString(id) || seen[id] {
+				p.Add(fmt.Sprintf("%s.%s[%d]", path, l.key, i), "must be a unique id like %s (got %q)", l.example, id)
+			}
+			seen[id] = true
 		}
 	}
 }

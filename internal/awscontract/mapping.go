@@ -184,6 +184,7 @@ var Mappings = map[string]Mapping{
 		"enableNetworkIsolation": m("EnableNetworkIsolation"),
 		"primaryContainer": blk("PrimaryContainer", map[string]Field{"image": m("Image"), "modelDataUrl": m("ModelDataUrl"),
 			"environment": m("Environment"), "mode": m("Mode"), "modelPackageName": m("ModelPackageName")}),
+		"vpcConfig": blk("VpcConfig", same2("subnets", "Subnets", "securityGroupIds", "SecurityGroupIds")),
 	}},
 	awstypes.SageMakerEndpointConfiguration: {Service: "sagemaker", Shape: "CreateEndpointConfigInput", Filled: map[string]Fill{"EndpointConfigName": autoName}, Fields: map[string]Field{
 		"name": m("EndpointConfigName"), "kmsKeyArn": m("KmsKeyId"), "tags": conv("Tags", tagList),

@@ -75,7 +75,7 @@ func (m *Models) Service(name string) (*Model, bool) {
 // Services are the model directories the contract reads: every service the program, the
 // bootstrap and their IAM policies use.
 var Services = []string{
-	"apigateway", "application-autoscaling", "ecr", "iam", "kms", "logs", "monitoring",
+	"apigateway", "application-autoscaling", "ec2", "ecr", "iam", "kms", "logs", "monitoring",
 	"runtime.sagemaker", "s3", "sagemaker", "sns", "sts", "wafv2",
 }
 

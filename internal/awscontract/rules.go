@@ -439,7 +439,7 @@ var IAMOnlyActions = map[string]string{
 
 // ActionModels maps IAM service prefixes to the model directories that hold their operations.
 var ActionModels = map[string][]string{
-	"apigateway": {"apigateway"}, "application-autoscaling": {"application-autoscaling"}, "cloudwatch": {"monitoring"},
+	"apigateway": {"apigateway"}, "application-autoscaling": {"application-autoscaling"}, "cloudwatch": {"monitoring"}, "ec2": {"ec2"},
 	"ecr": {"ecr"}, "iam": {"iam"}, "kms": {"kms"}, "logs": {"logs"}, "s3": {"s3"},
 	"sagemaker": {"sagemaker", "runtime.sagemaker"}, "sns": {"sns"}, "sts": {"sts"}, "wafv2": {"wafv2"},
 }
@@ -516,6 +516,8 @@ var arnPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`^arn:aws[a-z-]*:cloudwatch::[0-9]{12}:dashboard/[A-Za-z0-9_*-]+$`),
 	regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_*-]{1,256}(?::[A-Za-z0-9*-]+)?$`),
 	regexp.MustCompile(`^arn:aws[a-z-]*:application-autoscaling:[a-z0-9-]+:[0-9]{12}:scalable-target/[A-Za-z0-9*]+$`),
+	// EC2 (a VPC-attached model's network interfaces, subnets and security groups).
+	regexp.MustCompile(`^arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:(?:network-interface|subnet|security-group)/[a-z0-9*-]+$`),
 }
 
 // ValidARN reports whether s has the ARN format of one of the services the program uses ("*"

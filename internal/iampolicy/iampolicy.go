@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // PolicyDocument is an IAM policy. Documents are built by the pure functions below and
@@ -32,6 +33,13 @@ type PolicyStatement struct {
 var UnscopedActions = map[string]string{
 	"ecr:GetAuthorizationToken": "ECR authorization tokens are account-wide; the action has no resource type",
 	"cloudwatch:PutMetricData":  "CloudWatch metrics have no ARN; the statement is narrowed by the cloudwatch:namespace condition",
+	// A model in a VPC: SageMaker describes the network before it creates the containers'
+	// network interfaces; EC2's Describe actions support no resource-level permissions.
+	"ec2:DescribeVpcs":              "EC2 Describe actions have no resource type (VPC-attached models)",
+	"ec2:DescribeDhcpOptions":       "EC2 Describe actions have no resource type (VPC-attached models)",
+	"ec2:DescribeSubnets":           "EC2 Describe actions have no resource type (VPC-attached models)",
+	"ec2:DescribeSecurityGroups":    "EC2 Describe actions have no resource type (VPC-attached models)",
+	"ec2:DescribeNetworkInterfaces": "EC2 Describe actions have no resource type (VPC-attached models)",
 }
 
 // WildcardResources is the allowlist of resource ARNs that contain a wildcard, with the reason
@@ -44,6 +52,8 @@ var WildcardResources = []struct {
 		"SageMaker names an endpoint's log streams per instance at run time; the grant stays inside the endpoint's own log group"},
 	{regexp.MustCompile(`^arn:[a-z-]+:logs:[a-z0-9-]+:[0-9]{12}:log-group:\*$`),
 		"the account-level API Gateway logging role (apigateway.Account) writes the groups API Gateway names itself for every API and stage, /Canary included"},
+	{regexp.MustCompile(`^arn:[a-z-]+:ec2:[a-z0-9-]+:[0-9]{12}:network-interface/\*$`),
+		"SageMaker creates a VPC-attached model's network interfaces at run time (their ids are unknown before); the grant is limited to this account and region, and creating one also needs the configured subnets and security groups"},
 	{regexp.MustCompile(`^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*]+)?/\*$`),
 		"SageMaker data capture writes objects it names per endpoint, variant and hour under the configured prefix; the grant is PutObject under exactly that prefix"},
 }
@@ -209,4 +219,36 @@ func APIGatewayLoggingPolicy(p Platform) PolicyDocument {
 		},
 		Resource: []string{p.ARN("logs", p.Region, p.AccountID, "log-group:*")},
 	}}}
+}
+
+// VPCAccessDescribeActions are what SageMaker reads of the network before it attaches a model's
+// containers to it (https://docs.aws.amazon.com/sagemaker/latest/dg/host-vpc.html lists them
+// with the network-interface actions below).
+var VPCAccessDescribeActions = []string{
+	"ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+}
+
+// ModelVPCPolicy lets SageMaker attach a model's containers to a VPC: the Describe actions
+// (unscoped, one per statement), creating network interfaces in exactly the configured subnets
+// with exactly the configured security groups, and managing the interfaces it creates.
+func ModelVPCPolicy(p Platform, subnetIDs, securityGroupIDs []string) PolicyDocument {
+	doc := PolicyDocument{Version: "2012-10-17"}
+	for _, a := range VPCAccessDescribeActions {
+		sid := "VpcRead" + strings.TrimPrefix(a, "ec2:Describe")
+		doc.Statement = append(doc.Statement, PolicyStatement{Sid: sid, Effect: "Allow", Action: []string{a}, Resource: []string{"*"}})
+	}
+	enis := p.ARN("ec2", p.Region, p.AccountID, "network-interface/*")
+	create := []string{enis}
+	for _, id := range slices.Sorted(slices.Values(subnetIDs)) {
+		create = append(create, p.ARN("ec2", p.Region, p.AccountID, "subnet/"+id))
+	}
+	for _, id := range slices.Sorted(slices.Values(securityGroupIDs)) {
+		create = append(create, p.ARN("ec2", p.Region, p.AccountID, "security-group/"+id))
+	}
+	doc.Statement = append(doc.Statement,
+		PolicyStatement{Sid: "VpcCreateInterfaces", Effect: "Allow", Action: []string{"ec2:CreateNetworkInterface"}, Resource: create},
+		PolicyStatement{Sid: "VpcManageInterfaces", Effect: "Allow",
+			Action:   []string{"ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"},
+			Resource: []string{enis}})
+	return doc
 }
