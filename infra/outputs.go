@@ -45,6 +45,8 @@ const (
 	OutDashboardURL       = "dashboardUrl"
 	OutAlarmTopicArn      = "alarmTopicArn"
 	OutWebACLArn          = "webAclArn"
+	OutDomainTarget       = "domainTarget"
+	OutDomainZoneID       = "domainZoneId"
 )
 
 // Values returns every stack output by name.
@@ -90,6 +92,8 @@ func (o *Outputs) Values() map[string]pulumi.Input {
 		OutDashboardURL:       dashboard,
 		OutAlarmTopicArn:      topic,
 		OutWebACLArn:          acl,
+		OutDomainTarget:       o.API.DomainTarget,
+		OutDomainZoneID:       o.API.DomainZoneID,
 		OutEndpointNames:      names,
 		OutEndpointArns:       arns,
 		OutCanaryEndpointName: canary,

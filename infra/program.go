@@ -75,6 +75,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.StackConfig, opts ...DeployOption) 
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.APISpec().CheckRegion(platform.Region); err != nil {
+		return nil, err
+	}
 	out := &Outputs{Endpoints: map[string]*inference.ModelEndpoint{}, Stack: cfg.Stack}
 	var alarmActions pulumi.ArrayInput
 	if m := cfg.Monitoring; m != nil && len(m.NotifyEmails) > 0 {

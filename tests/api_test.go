@@ -18,19 +18,21 @@ import (
 )
 
 const (
-	tRestAPI        = awstypes.APIGatewayRestApi
-	tResource       = awstypes.APIGatewayResource
-	tMethod         = awstypes.APIGatewayMethod
-	tIntegration    = awstypes.APIGatewayIntegration
-	tIntegrationRes = awstypes.APIGatewayIntegrationResponse
-	tMethodRes      = awstypes.APIGatewayMethodResponse
-	tValidator      = awstypes.APIGatewayRequestValidator
-	tGatewayRes     = awstypes.APIGatewayResponse
-	tDeployment     = awstypes.APIGatewayDeployment
-	tStage          = awstypes.APIGatewayStage
-	tMethodSettings = awstypes.APIGatewayMethodSettings
-	tAccount        = awstypes.APIGatewayAccount
-	tLogGroup       = awstypes.CloudWatchLogGroup
+	tRestAPI         = awstypes.APIGatewayRestApi
+	tResource        = awstypes.APIGatewayResource
+	tMethod          = awstypes.APIGatewayMethod
+	tIntegration     = awstypes.APIGatewayIntegration
+	tIntegrationRes  = awstypes.APIGatewayIntegrationResponse
+	tMethodRes       = awstypes.APIGatewayMethodResponse
+	tValidator       = awstypes.APIGatewayRequestValidator
+	tGatewayRes      = awstypes.APIGatewayResponse
+	tDeployment      = awstypes.APIGatewayDeployment
+	tStage           = awstypes.APIGatewayStage
+	tMethodSettings  = awstypes.APIGatewayMethodSettings
+	tAccount         = awstypes.APIGatewayAccount
+	tDomainName      = awstypes.APIGatewayDomainName
+	tBasePathMapping = awstypes.APIGatewayBasePathMapping
+	tLogGroup        = awstypes.CloudWatchLogGroup
 )
 
 func tmpl(t *testing.T, name string) string {

@@ -332,6 +332,19 @@ var badConfigs = []struct {
 		},
 	},
 	{
+		name:  "a custom domain: DNS name, certificate, base path",
+		stack: "staging",
+		edit: func(c map[string]any) {
+			d := obj(c, "api", "domain")
+			d["name"], d["certificateArn"], d["basePath"] = "ML.Example.com", "arn:aws:iam::123456789012:server-certificate/ml", "v1/ratings"
+		},
+		want: []string{
+			`ml-rest-api:api.domain.name: must be a lower-case DNS name like api.example.com (got "ML.Example.com")`,
+			`ml-rest-api:api.domain.certificateArn: must be an ACM certificate ARN arn:aws:acm:<region>:<account>:certificate/<id> in the stack's region (got "arn:aws:iam::123456789012:server-certificate/ml")`,
+			`ml-rest-api:api.domain.basePath: must be one path segment of letters, digits, '.', '_' or '-', or left out for the domain's root (got "v1/ratings")`,
+		},
+	},
+	{
 		name: "missing required key",
 		edit: func(c map[string]any) { delete(c, "models") },
 		want: []string{`ml-rest-api:models: missing; add it to Pulumi.dev.yaml (see README, Configuration)`},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -48,4 +49,44 @@ func TestModelInAVPC(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Issue 17, item 8: a custom domain. staging maps ml-staging.example-tv.com/v1 to its stage with
+// a REGIONAL domain name (TLS 1.2, its region's certificate), turns the execute-api endpoint off,
+// and every client-facing output uses the domain; dev and prod have none and keep execute-api.
+func TestCustomDomain(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "staging")
+	d := run.Get(tDomainName, "api-domain")
+	assert.Equal(t, "ml-staging.example-tv.com", d.In("domainName"))
+	assert.Equal(t, "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", d.In("regionalCertificateArn"))
+	assert.Equal(t, map[string]any{"types": "REGIONAL"}, d.In("endpointConfiguration"))
+	assert.Equal(t, "TLS_1_2", d.In("securityPolicy"))
+	assert.Equal(t, "staging", d.Map("tags")["stack"])
+	m := run.Get(tBasePathMapping, "api-domain-mapping")
+	assert.Equal(t, "v1", m.In("basePath"))
+	assert.Equal(t, run.Get(tRestAPI, "api-rest").ID, m.In("restApi"))
+	assert.Equal(t, run.Get(tStage, "api-stage").Out("stageName"), m.In("stageName"))
+	assert.Equal(t, d.Out("domainName"), m.In("domainName"))
+	assert.Equal(t, true, run.Get(tRestAPI, "api-rest").In("disableExecuteApiEndpoint"))
+
+	assert.Equal(t, "https://ml-staging.example-tv.com/v1", run.Output(infra.OutInvokeURL))
+	assert.Equal(t, map[string]any{"predicted-ratings": "https://ml-staging.example-tv.com/v1/predicted-ratings/{user_id}"}, normalizeJSON(run.Outputs[infra.OutRouteURLs].Value))
+	assert.Contains(t, run.Output(infra.OutCurlExample), "'https://ml-staging.example-tv.com/v1/predicted-ratings/321?items=101,131,162'")
+	assert.Equal(t, d.Out("regionalDomainName"), run.Output(infra.OutDomainTarget))
+	assert.Equal(t, d.Out("regionalZoneId"), run.Output(infra.OutDomainZoneID))
+
+	for _, stack := range stacks {
+		other := runStack(t, stack)
+		assert.False(t, other.Has(tDomainName, "api-domain"), stack)
+		assert.Nil(t, other.Get(tRestAPI, "api-rest").In("disableExecuteApiEndpoint"), stack)
+		assert.Contains(t, other.Output(infra.OutInvokeURL), ".execute-api.", stack)
+		assert.Equal(t, "", other.Output(infra.OutDomainTarget), stack)
+	}
+
+	// A certificate of another region is refused before anything is registered.
+	_, err := tryRunStack(t, "staging", withConfig(func(c map[string]any) {
+		obj(c, "api", "domain")["certificateArn"] = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+	}))
+	assert.ErrorContains(t, err, "ml-rest-api:api.domain.certificateArn: the certificate is in us-east-1, the stack deploys to eu-west-1; a REGIONAL custom domain needs a certificate of its own region")
 }

@@ -18,7 +18,7 @@ var taggable = map[string]bool{
 	tRestAPI: true, tStage: true, tLogGroup: true, tAPIKey: true, tUsagePlan: true, tUsagePlanKey: false,
 	tRolePolicy: false, tScalingPolicy: false, tSchedule: false, tResource: false, tMethod: false, tIntegration: false,
 	tIntegrationRes: false, tMethodRes: false, tValidator: false, tGatewayRes: false, tDeployment: false,
-	tMethodSettings: false, tAccount: false,
+	tMethodSettings: false, tAccount: false, tDomainName: true, tBasePathMapping: false,
 	tLogMetricFilter: false, tDashboard: false, tTopic: true, tTopicSubscription: false, tWebACL: true, tWebACLAssoc: false,
 }
 

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
@@ -66,6 +67,10 @@ type RestAPI struct {
 	RouteURLs map[string]pulumi.StringOutput
 	// Routes are the route specifications the API was built from.
 	Routes []Route
+	// DomainTarget and DomainZoneID are the custom domain's regional name and hosted zone (the
+	// DNS alias record's target); "" without api.domain.
+	DomainTarget pulumi.StringOutput `pulumi:"domainTarget"`
+	DomainZoneID pulumi.StringOutput `pulumi:"domainZoneId"`
 }
 
 // NewRestAPI registers the API tier.
@@ -93,26 +98,7 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, fmt.Errorf("api %s: role: %w", name, err)
 	}
 
-	// The whole API is one document (F3): PutRestApi in mode overwrite replaces every path,
-	// method, integration, response, validator and gateway response, so what the document no
-	// longer has is gone before the deployment snapshots the API. failOnWarnings: API Gateway
-	// otherwise ignores what it cannot import and reports success (hashicorp/terraform-provider-aws
-	// #17971, #22674).
-	body := role.Arn.ApplyT(func(arn string) (string, error) {
-		return APIDocument(cfg, routes, tmpl, arn)
-	}).(pulumi.StringOutput)
-	api, err := apigateway.NewRestApi(ctx, names.Child(name, "rest"), &apigateway.RestApiArgs{
-		Name:           pulumi.String(names.APIName(cfg.Project, cfg.Stack)),
-		Description:    pulumi.String(APIDescription(cfg)),
-		ApiKeySource:   pulumi.String("HEADER"),
-		Body:           body,
-		PutRestApiMode: pulumi.String("overwrite"),
-		FailOnWarnings: pulumi.Bool(true),
-		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{
-			Types: pulumi.String("REGIONAL"),
-		},
-		Tags: args.Tags,
-	}, parent, pulumi.Protect(args.Protection.API))
+	api, body, err := newRestAPIResource(ctx, name, args, routes, tmpl, role, parent)
 	if err != nil {
 		return nil, fmt.Errorf("api %s: rest api: %w", name, err)
 	}
@@ -130,10 +116,20 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	comp.StageName = stage.StageName
 	comp.StageArn = stage.Arn
 	comp.InvokeURL = stage.InvokeUrl
+	comp.DomainTarget, comp.DomainZoneID = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	if d := cfg.Domain; d != nil {
+		dom, err := newDomain(ctx, name, args, api, stage, parent)
+		if err != nil {
+			return nil, fmt.Errorf("api %s: %w", name, err)
+		}
+		// Clients call the domain: the outputs, the curl example and the smoke test use it.
+		comp.InvokeURL = dom.domain.DomainName.ApplyT(func(string) string { return d.URL() }).(pulumi.StringOutput)
+		comp.DomainTarget, comp.DomainZoneID = dom.domain.RegionalDomainName, dom.domain.RegionalZoneId
+	}
 	comp.DeploymentID = deployment.ID().ToStringOutput()
 	comp.RoleArn = role.Arn
 	for _, r := range routes {
-		comp.RouteURLs[r.Path] = pulumi.Sprintf("%s%s", stage.InvokeUrl, r.ResourcePath)
+		comp.RouteURLs[r.Path] = pulumi.Sprintf("%s%s", comp.InvokeURL, r.ResourcePath)
 	}
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"restApiId":      comp.RestAPIID,
@@ -143,10 +139,44 @@ func NewRestAPI(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		"deploymentId":   comp.DeploymentID,
 		"roleArn":        comp.RoleArn,
 		"accessLogGroup": comp.AccessLogGroup,
+		"domainTarget":   comp.DomainTarget,
+		"domainZoneId":   comp.DomainZoneID,
 	}); err != nil {
 		return nil, err
 	}
 	return comp, nil
+}
+
+// newRestAPIResource creates the REST API from its document (body, returned for the trigger).
+// The whole API is one document (F3): PutRestApi in mode overwrite replaces every path,
+// method, integration, response, validator and gateway response, so what the document no
+// longer has is gone before the deployment snapshots the API. failOnWarnings: API Gateway
+// otherwise ignores what it cannot import and reports success (hashicorp/terraform-provider-aws
+// #17971, #22674).
+func newRestAPIResource(ctx *pulumi.Context, name string, args *Args, routes []Route, tmpl fs.FS, role *iam.Role, parent pulumi.ResourceOption) (*apigateway.RestApi, pulumi.StringOutput, error) {
+	cfg := args.Spec
+	body := role.Arn.ApplyT(func(arn string) (string, error) {
+		return APIDocument(cfg, routes, tmpl, arn)
+	}).(pulumi.StringOutput)
+	restArgs := &apigateway.RestApiArgs{
+		Name:           pulumi.String(names.APIName(cfg.Project, cfg.Stack)),
+		Description:    pulumi.String(APIDescription(cfg)),
+		ApiKeySource:   pulumi.String("HEADER"),
+		Body:           body,
+		PutRestApiMode: pulumi.String("overwrite"),
+		FailOnWarnings: pulumi.Bool(true),
+		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{
+			Types: pulumi.String("REGIONAL"),
+		},
+		Tags: args.Tags,
+	}
+	if d := cfg.Domain; d != nil && d.DisableExecuteAPIEndpoint {
+		// The argument wins over the document's x-amazon-apigateway-endpoint-configuration
+		// (terraform-provider-aws rest_api.go), like the endpoint type.
+		restArgs.DisableExecuteApiEndpoint = pulumi.Bool(true)
+	}
+	api, err := apigateway.NewRestApi(ctx, names.Child(name, "rest"), restArgs, parent, pulumi.Protect(args.Protection.API))
+	return api, body, err
 }
 
 // routesFor builds the routes and checks that each targets an endpoint the API is given.

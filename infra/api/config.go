@@ -29,6 +29,8 @@ type Config struct {
 	CORS     *CORSConfig      `json:"cors,omitempty"`
 	// Cache is the stage response cache; nil turns it off.
 	Cache *CacheConfig `json:"cache,omitempty"`
+	// Domain is a custom domain for the stage; nil: the execute-api URL only.
+	Domain *DomainConfig `json:"domain,omitempty"`
 	// ManageAccountCloudWatchRole creates the per-account, per-region apigateway.Account singleton.
 	// Turn it on in exactly one stack per account and region.
 	ManageAccountCloudWatchRole bool `json:"manageAccountCloudWatchRole,omitempty"`
@@ -221,6 +223,9 @@ func (a *Config) Validate(p *problems.List, path string) {
 	}
 	if ca := a.Cache; ca != nil {
 		a.validateCache(p, root+".cache", ca)
+	}
+	if d := a.Domain; d != nil {
+		d.validate(p, root+".domain")
 	}
 }
 

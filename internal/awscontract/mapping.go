@@ -99,8 +99,16 @@ var apigwTags = m("tags") // MapOfStringToString; the tag rule checks AWS's tag 
 // missing here is a finding, so a new property cannot slip past unchecked.
 var Mappings = map[string]Mapping{
 	// ---- API Gateway (apigateway/2015-07-09; members are camelCase) ----
+	awstypes.APIGatewayDomainName: {Service: "apigateway", Shape: "CreateDomainNameRequest", Fields: map[string]Field{
+		"domainName": m("domainName"), "regionalCertificateArn": m("regionalCertificateArn"), "securityPolicy": m("securityPolicy"),
+		"endpointConfiguration": blk("endpointConfiguration", map[string]Field{"types": conv("types", listOf)}),
+		"tags":                  apigwTags,
+	}},
+	awstypes.APIGatewayBasePathMapping: {Service: "apigateway", Shape: "CreateBasePathMappingRequest", Fields: map[string]Field{
+		"domainName": m("domainName"), "basePath": m("basePath"), "restApi": m("restApiId"), "stageName": m("stage"),
+	}},
 	awstypes.APIGatewayRestApi: {Service: "apigateway", Shape: "CreateRestApiRequest", Filled: map[string]Fill{"name": autoName}, Fields: map[string]Field{
-		"name": m("name"), "description": m("description"), "apiKeySource": m("apiKeySource"),
+		"name": m("name"), "description": m("description"), "apiKeySource": m("apiKeySource"), "disableExecuteApiEndpoint": m("disableExecuteApiEndpoint"),
 		"endpointConfiguration": blk("endpointConfiguration", map[string]Field{"types": conv("types", listOf)}),
 		"tags":                  apigwTags,
 		// The provider sends these with PutRestApi after CreateRestApi (rest_api.go, resourceRestAPICreate).

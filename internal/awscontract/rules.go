@@ -52,6 +52,7 @@ const (
 	tScalingTarget  = awstypes.AppAutoscalingTarget
 	tWebACL         = awstypes.WAFv2WebAcl
 	tWebACLAssoc    = awstypes.WAFv2WebAclAssociation
+	tDomainName     = awstypes.APIGatewayDomainName
 	tAlarm          = awstypes.CloudWatchMetricAlarm
 	tDashboard      = awstypes.CloudWatchDashboard
 	tLogGroup       = awstypes.CloudWatchLogGroup
@@ -516,6 +517,7 @@ var arnPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`^arn:aws[a-z-]*:cloudwatch::[0-9]{12}:dashboard/[A-Za-z0-9_*-]+$`),
 	regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_*-]{1,256}(?::[A-Za-z0-9*-]+)?$`),
 	regexp.MustCompile(`^arn:aws[a-z-]*:application-autoscaling:[a-z0-9-]+:[0-9]{12}:scalable-target/[A-Za-z0-9*]+$`),
+	regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$`),
 	// EC2 (a VPC-attached model's network interfaces, subnets and security groups).
 	regexp.MustCompile(`^arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:(?:network-interface|subnet|security-group)/[a-z0-9*-]+$`),
 }
@@ -543,6 +545,7 @@ var arnInputs = map[string][]string{
 	tWebACLAssoc:    {"resourceArn", "webAclArn"},
 	tSubscription:   {"topic"},
 	tEndpointConfig: {"kmsKeyArn"},
+	tDomainName:     {"regionalCertificateArn"},
 }
 
 // A KMS key ARN: CloudWatch Logs' CreateLogGroup kmsKeyId must be "the ARN of the KMS key" (at

@@ -6,7 +6,9 @@ package awstypes
 const (
 	APIGatewayAccount              = "aws:apigateway/account:Account"
 	APIGatewayApiKey               = "aws:apigateway/apiKey:ApiKey"
+	APIGatewayBasePathMapping      = "aws:apigateway/basePathMapping:BasePathMapping"
 	APIGatewayDeployment           = "aws:apigateway/deployment:Deployment"
+	APIGatewayDomainName           = "aws:apigateway/domainName:DomainName"
 	APIGatewayIntegration          = "aws:apigateway/integration:Integration"
 	APIGatewayIntegrationResponse  = "aws:apigateway/integrationResponse:IntegrationResponse"
 	APIGatewayMethod               = "aws:apigateway/method:Method"

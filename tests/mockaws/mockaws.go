@@ -285,6 +285,15 @@ func Computed(region, typ, name string, in resource.PropertyMap) (string, resour
 		set("arn", arn("wafv2", "regional/webacl/"+physical+"/"+id))
 	case awstypes.SNSTopicSubscription:
 		set("arn", str("topic")+":"+shortHash(name, 8))
+	case awstypes.APIGatewayDomainName:
+		// As GetDomainName answers for a REGIONAL domain: its own name as the id, a
+		// d-<id>.execute-api host and that region's API Gateway hosted zone.
+		id = str("domainName")
+		set("arn", fmt.Sprintf("arn:aws:apigateway:%s::/domainnames/%s", region, id))
+		set("regionalDomainName", fmt.Sprintf("d-%s.execute-api.%s.amazonaws.com", shortHash(name, 10), region))
+		set("regionalZoneId", "Z"+strings.ToUpper(shortHash(region, 12)))
+	case awstypes.AppAutoscalingScheduledAction:
+		set("arn", arn("autoscaling", "scheduledAction:"+shortHash(name, 12)))
 	case awstypes.CloudWatchDashboard:
 		id = str("dashboardName")
 		set("dashboardArn", "arn:aws:cloudwatch::"+Account+":dashboard/"+id)

@@ -132,7 +132,7 @@ var documentedOutputs = []string{
 	infra.OutInvokeURL, infra.OutRouteURLs, infra.OutRouteKinds, infra.OutStageName, infra.OutRestAPIID,
 	infra.OutEndpointNames, infra.OutEndpointArns, infra.OutCanaryEndpointName, infra.OutUsagePlanIDs,
 	infra.OutAPIKeyIDs, infra.OutAPIKeyValues, infra.OutCurlExample, infra.OutDashboardURL,
-	infra.OutAlarmTopicArn, infra.OutWebACLArn,
+	infra.OutAlarmTopicArn, infra.OutWebACLArn, infra.OutDomainTarget, infra.OutDomainZoneID,
 }
 
 // buildPlugins builds the stand-in provider and the policy pack into one directory for PATH.
