@@ -33,6 +33,9 @@ var UnscopedDeployActions = map[string]string{
 	"application-autoscaling:DeregisterScalableTarget": "the program addresses targets by resource id, not ARN",
 	"application-autoscaling:PutScalingPolicy":         "policies have no ARN before they exist",
 	"application-autoscaling:DeleteScalingPolicy":      "the program addresses policies by name and resource id",
+	"application-autoscaling:PutScheduledAction":       "scheduled actions have no ARN before they exist",
+	"application-autoscaling:DeleteScheduledAction":    "the program addresses scheduled actions by name and resource id",
+	"application-autoscaling:DescribeScheduledActions": "Describe* of Application Auto Scaling takes no resource",
 }
 
 // DeployWildcards are the wildcard ARNs the deploy role needs, with the reason for each.
@@ -44,6 +47,7 @@ var DeployWildcards = []struct {
 	{regexp.MustCompile(`:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-z0-9-]+-\*$`), "the stack's endpoints: <project>-<stack>-<model>[-canary]"},
 	{regexp.MustCompile(`^arn:[a-z-]+:iam::[0-9]{12}:role/\*$`), "Pulumi auto-names the program's roles; narrowed by the project tag (and by the passed-to service for PassRole)"},
 	{regexp.MustCompile(`:apigateway:[a-z0-9-]+::/(restapis|apikeys|usageplans|tags)/\*$`), "API Gateway ids are generated at creation"},
+	{regexp.MustCompile(`:apigateway:[a-z0-9-]+::/domainnames/\*$`), "the stack's custom domain (api.domain) and its base path mappings; the name is per stack file"},
 	{regexp.MustCompile(`:apigateway:[a-z0-9-]+::/restapis/\*/stages/\*$`), "the WAF association targets the stage of a generated API id"},
 	{regexp.MustCompile(`:application-autoscaling:[a-z0-9-]+:[0-9]{12}:scalable-target/\*$`), "scalable-target ARNs carry a generated id"},
 	{regexp.MustCompile(`:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:[a-z0-9-]+-\*$`), "the stack's alarms: <project>-<stack>-…"},
@@ -98,13 +102,17 @@ func DeployPolicy(p iampolicy.Platform, project, stack string) iampolicy.PolicyD
 			[]string{fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint", p.Partition, p.AccountID)},
 			map[string]map[string]string{"StringEquals": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}}),
 		st("ApiGateway", []string{"apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"},
-			[]string{apigw("/restapis"), apigw("/restapis/*"), apigw("/apikeys"), apigw("/apikeys/*"), apigw("/usageplans"), apigw("/usageplans/*"), apigw("/tags/*")}, nil),
+			[]string{apigw("/restapis"), apigw("/restapis/*"), apigw("/apikeys"), apigw("/apikeys/*"), apigw("/usageplans"), apigw("/usageplans/*"), apigw("/tags/*"),
+				// api.domain: the custom domain name and its base path mappings (/domainnames/<name>/basepathmappings).
+				apigw("/domainnames"), apigw("/domainnames/*")}, nil),
 		st("AssociateStageWebAcl", []string{"apigateway:SetWebACL", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"},
 			[]string{apigw("/restapis/*/stages/*"), arn("wafv2", p.Region, p.AccountID, "regional/webacl/waf-acl-*/*")}, nil),
 		st("Autoscaling", []string{
 			"application-autoscaling:DeleteScalingPolicy", "application-autoscaling:DeregisterScalableTarget",
 			"application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
 			"application-autoscaling:PutScalingPolicy", "application-autoscaling:RegisterScalableTarget",
+			// serverless.provisionedScaling.schedules
+			"application-autoscaling:PutScheduledAction", "application-autoscaling:DeleteScheduledAction", "application-autoscaling:DescribeScheduledActions",
 		}, []string{"*"}, nil),
 		st("AutoscalingTags", []string{"application-autoscaling:TagResource", "application-autoscaling:UntagResource", "application-autoscaling:ListTagsForResource"},
 			[]string{arn("application-autoscaling", p.Region, p.AccountID, "scalable-target/*")}, nil),
