@@ -192,10 +192,10 @@ var badAccess = []struct {
 	}, []string{`ml-rest-api:canary.percentTraffic: must be greater than 0 and at most 5 (maxPercentTraffic) (got 10)`}},
 	{"canary identical to stable", "prod", func(c map[string]any) {
 		obj(c, "canary")["modelDataUrl"] = obj(c, "models", "ratings")["modelDataUrl"]
-	}, []string{`ml-rest-api:canary: the canary is identical to models.ratings; change modelDataUrl or image, or remove the canary block`}},
+	}, []string{`ml-rest-api:canary: the canary is identical to models.ratings; change modelDataUrl, modelPackageArn or image, or remove the canary block`}},
 	{"canary without artifact or image", "prod", func(c map[string]any) { delete(obj(c, "canary"), "modelDataUrl") },
 		[]string{`ml-rest-api:canary: set modelDataUrl and/or image for the canary version of "ratings"`,
-			`ml-rest-api:canary: the canary is identical to models.ratings; change modelDataUrl or image, or remove the canary block`}},
+			`ml-rest-api:canary: the canary is identical to models.ratings; change modelDataUrl, modelPackageArn or image, or remove the canary block`}},
 	{"canary image only is enough", "prod", func(c map[string]any) {
 		delete(obj(c, "canary"), "modelDataUrl")
 		obj(c, "canary")["image"] = map[string]any{"algorithm": "object2vec", "tag": "2"}

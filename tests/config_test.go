@@ -47,7 +47,7 @@ var badConfigs = []struct {
 			r["modelDataURL"] = r["modelDataUrl"]
 			delete(r, "modelDataUrl")
 		},
-		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, vpc, capture`},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, modelPackage, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, vpc, capture`},
 	},
 	{
 		name: "unknown top-level key",
@@ -342,6 +342,43 @@ var badConfigs = []struct {
 			`ml-rest-api:api.domain.name: must be a lower-case DNS name like api.example.com (got "ML.Example.com")`,
 			`ml-rest-api:api.domain.certificateArn: must be an ACM certificate ARN arn:aws:acm:<region>:<account>:certificate/<id> in the stack's region (got "arn:aws:iam::123456789012:server-certificate/ml")`,
 			`ml-rest-api:api.domain.basePath: must be one path segment of letters, digits, '.', '_' or '-', or left out for the domain's root (got "v1/ratings")`,
+		},
+	},
+	{
+		name:  "a model from the registry: no artifact URL, a versioned package, its prefix",
+		stack: "staging",
+		edit: func(c map[string]any) {
+			m := obj(c, "models", "recommendations")
+			m["modelDataUrl"] = "s3://ml-rest-api-registry-staging/movie-recommender/7/model.tar.gz"
+			obj(c, "models", "recommendations", "modelPackage")["arn"] = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-recommender"
+			obj(c, "models", "recommendations", "modelPackage")["artifacts"] = "movie-recommender/"
+		},
+		want: []string{
+			`ml-rest-api:models.recommendations.modelDataUrl: remove it: the model package carries its artifact (modelPackage.artifacts names where the registry keeps them)`,
+			`ml-rest-api:models.recommendations.modelPackage.arn: must be a versioned model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version> (got "arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-recommender")`,
+			`ml-rest-api:models.recommendations.modelPackage.artifacts: "movie-recommender/" is not an s3://bucket/prefix URI; the prefix the registry keeps this model's artifacts under, e.g. s3://my-models/recommendations/`,
+		},
+	},
+	{
+		name:  "a registry model's canary is a package version",
+		stack: "staging",
+		edit: func(c map[string]any) {
+			cn := obj(c, "canary")
+			delete(cn, "modelPackageArn")
+			cn["modelDataUrl"] = "s3://ml-rest-api-registry-staging/movie-recommender/8/model.tar.gz"
+		},
+		want: []string{
+			`ml-rest-api:canary.modelDataUrl: models.recommendations comes from the model registry: set canary.modelPackageArn to the version to try instead`,
+		},
+	},
+	{
+		name:  "a package version for a canary of a model outside the registry",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			obj(c, "canary")["modelPackageArn"] = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/ratings/3"
+		},
+		want: []string{
+			`ml-rest-api:canary.modelPackageArn: models.ratings does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead`,
 		},
 	},
 	{

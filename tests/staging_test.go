@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
+	"github.com/ml-rest-api/ml-rest-api/infra/inference"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,7 +72,10 @@ func TestCustomDomain(t *testing.T) {
 	assert.Equal(t, true, run.Get(tRestAPI, "api-rest").In("disableExecuteApiEndpoint"))
 
 	assert.Equal(t, "https://ml-staging.example-tv.com/v1", run.Output(infra.OutInvokeURL))
-	assert.Equal(t, map[string]any{"predicted-ratings": "https://ml-staging.example-tv.com/v1/predicted-ratings/{user_id}"}, normalizeJSON(run.Outputs[infra.OutRouteURLs].Value))
+	assert.Equal(t, map[string]any{
+		"predicted-ratings":  "https://ml-staging.example-tv.com/v1/predicted-ratings/{user_id}",
+		"recommended-movies": "https://ml-staging.example-tv.com/v1/recommended-movies/{user_id}",
+	}, normalizeJSON(run.Outputs[infra.OutRouteURLs].Value))
 	assert.Contains(t, run.Output(infra.OutCurlExample), "'https://ml-staging.example-tv.com/v1/predicted-ratings/321?items=101,131,162'")
 	assert.Equal(t, d.Out("regionalDomainName"), run.Output(infra.OutDomainTarget))
 	assert.Equal(t, d.Out("regionalZoneId"), run.Output(infra.OutDomainZoneID))
@@ -89,4 +93,24 @@ func TestCustomDomain(t *testing.T) {
 		obj(c, "api", "domain")["certificateArn"] = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 	}))
 	assert.ErrorContains(t, err, "ml-rest-api:api.domain.certificateArn: the certificate is in us-east-1, the stack deploys to eu-west-1; a REGIONAL custom domain needs a certificate of its own region")
+}
+
+// Issue 17, item 3: a model from the SageMaker Model Registry. staging's recommendations model
+// is package version 7 and its canary version 8: each model names only its package (no image,
+// no artifact URL), and each execution role may describe exactly its version and read the
+// registry prefix, through a grant named after the package ARN (one per version, like an
+// artifact's).
+func TestModelsFromTheRegistry(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "staging")
+	for _, v := range []struct{ component, version string }{{"recommendations", "7"}, {"recommendations-canary", "8"}} {
+		arn := "arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-recommender/" + v.version
+		m := run.Get(tModel, v.component+"-model")
+		assert.Equal(t, map[string]any{"modelPackageName": arn, "mode": "SingleModel", "environment": map[string]any{}}, m.Map("primaryContainer"), v.component)
+		grant := run.Get(tRolePolicy, inference.ArtifactPolicyName(v.component, arn))
+		assert.True(t, m.DependsOnRes(grant), "the model waits for its grant")
+		goldenJSON(t, "staging/iam-"+v.component+"-package.json", grant.Str("policy"))
+	}
+	st := run.Get(tStage, "api-stage")
+	assert.Equal(t, "ml-rest-api-staging-recommendations-canary", st.Map("canarySettings")["stageVariableOverrides"].(map[string]any)["recommendationsEndpoint"])
 }

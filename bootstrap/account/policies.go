@@ -45,6 +45,7 @@ var DeployWildcards = []struct {
 }{
 	{regexp.MustCompile(`:sagemaker:[a-z0-9-]+:[0-9]{12}:(model|endpoint-config)/\*$`), "Pulumi auto-names models and endpoint configurations (<logical name>-<random>), so their ARNs carry no stack prefix"},
 	{regexp.MustCompile(`:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/[a-z0-9-]+-\*$`), "the stack's endpoints: <project>-<stack>-<model>[-canary]"},
+	{regexp.MustCompile(`:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/\*$`), "registry package groups are named by whoever registers the models, not by the stack; describe only"},
 	{regexp.MustCompile(`^arn:[a-z-]+:iam::[0-9]{12}:role/\*$`), "Pulumi auto-names the program's roles; narrowed by the project tag (and by the passed-to service for PassRole)"},
 	{regexp.MustCompile(`:apigateway:[a-z0-9-]+::/(restapis|apikeys|usageplans|tags)/\*$`), "API Gateway ids are generated at creation"},
 	{regexp.MustCompile(`:apigateway:[a-z0-9-]+::/domainnames/\*$`), "the stack's custom domain (api.domain) and its base path mappings; the name is per stack file"},
@@ -84,6 +85,9 @@ func DeployPolicy(p iampolicy.Platform, project, stack string) iampolicy.PolicyD
 			"sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:DescribeModel",
 			"sagemaker:CreateEndpointConfig", "sagemaker:DeleteEndpointConfig", "sagemaker:DescribeEndpointConfig",
 		}, tagActions("sagemaker")...), []string{sm("model/*"), sm("endpoint-config/*")}, nil),
+		// A model from the Model Registry (models.<m>.modelPackage): CreateModel reads the
+		// package version, which SageMaker refuses unless it is approved.
+		st("ReadRegistryModels", []string{"sagemaker:DescribeModelPackage"}, []string{sm("model-package/*")}, nil),
 		st("SageMakerEndpoints", append([]string{
 			"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:DescribeEndpoint",
 		}, tagActions("sagemaker")...), []string{sm("endpoint/" + prefix + "-*"), sm("endpoint-config/*")}, nil),

@@ -66,9 +66,11 @@ type ProtectionConfig struct {
 
 // CanaryConfig routes a share of one model's traffic to a second version of it.
 type CanaryConfig struct {
-	Model             string                 `json:"model"`
-	PercentTraffic    float64                `json:"percentTraffic"`
-	ModelDataURL      string                 `json:"modelDataUrl,omitempty"`
+	Model          string  `json:"model"`
+	PercentTraffic float64 `json:"percentTraffic"`
+	ModelDataURL   string  `json:"modelDataUrl,omitempty"`
+	// ModelPackageArn is the canary's registry model version (for a model from the registry).
+	ModelPackageArn   string                 `json:"modelPackageArn,omitempty"`
 	Image             *inference.ImageConfig `json:"image,omitempty"`
 	MaxPercentTraffic float64                `json:"maxPercentTraffic,omitempty"`
 	// Promote is step 1 of a promotion: the stable endpoint moves to the canary's version while

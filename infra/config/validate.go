@@ -122,18 +122,43 @@ func (c *StackConfig) validateCanary(p *problemList) {
 	if cn.PercentTraffic <= 0 || cn.PercentTraffic > cn.MaxPercentTraffic {
 		p.add(KeyCanary+".percentTraffic", "must be greater than 0 and at most %g (maxPercentTraffic) (got %g)", cn.MaxPercentTraffic, cn.PercentTraffic)
 	}
-	if cn.ModelDataURL == "" && cn.Image == nil {
+	c.validateCanaryVersion(p, ok && stable.ModelPackage != nil)
+	if ok {
+		cm := c.CanaryModel()
+		if cm.ModelDataURL == stable.ModelDataURL && cm.Image == stable.Image && packageArn(cm) == packageArn(stable) {
+			p.add(KeyCanary, "the canary is identical to models.%s; change modelDataUrl, modelPackageArn or image, or remove the canary block", cn.Model)
+		}
+	}
+}
+
+// validateCanaryVersion: a canary of a registry model is another package version (and maybe
+// image); of any other model, another artifact and/or image.
+func (c *StackConfig) validateCanaryVersion(p *problemList, fromRegistry bool) {
+	cn := c.Canary
+	switch {
+	case fromRegistry && cn.ModelDataURL != "":
+		p.add(KeyCanary+".modelDataUrl", "models.%s comes from the model registry: set canary.modelPackageArn to the version to try instead", cn.Model)
+	case fromRegistry && cn.ModelPackageArn == "" && cn.Image == nil:
+		p.add(KeyCanary, "set modelPackageArn (the registry version to try) for the canary version of %q", cn.Model)
+	case !fromRegistry && cn.ModelPackageArn != "":
+		p.add(KeyCanary+".modelPackageArn", "models.%s does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead", cn.Model)
+	case !fromRegistry && cn.ModelDataURL == "" && cn.Image == nil:
 		p.add(KeyCanary, "set modelDataUrl and/or image for the canary version of %q", cn.Model)
 	}
 	inference.ValidateModelDataURL(&p.List, keyPath(KeyCanary+".modelDataUrl"), cn.ModelDataURL, false)
+	if cn.ModelPackageArn != "" {
+		inference.ValidateModelPackageArn(&p.List, keyPath(KeyCanary+".modelPackageArn"), cn.ModelPackageArn)
+	}
 	if cn.Image != nil {
 		inference.ValidateImage(&p.List, keyPath(KeyCanary+".image"), *cn.Image)
 	}
-	if ok {
-		if cm := c.CanaryModel(); cm.ModelDataURL == stable.ModelDataURL && cm.Image == stable.Image {
-			p.add(KeyCanary, "the canary is identical to models.%s; change modelDataUrl or image, or remove the canary block", cn.Model)
-		}
+}
+
+func packageArn(m inference.Config) string {
+	if m.ModelPackage == nil {
+		return ""
 	}
+	return m.ModelPackage.Arn
 }
 
 // validateTags applies AWS's tag rules (awscontract.Tag: lengths, characters, the reserved
@@ -192,6 +217,11 @@ func (c *StackConfig) CanaryModel() inference.Config {
 	m := c.Models[c.Canary.Model]
 	if c.Canary.ModelDataURL != "" {
 		m.ModelDataURL = c.Canary.ModelDataURL
+	}
+	if c.Canary.ModelPackageArn != "" && m.ModelPackage != nil {
+		mp := *m.ModelPackage
+		mp.Arn = c.Canary.ModelPackageArn
+		m.ModelPackage = &mp
 	}
 	if c.Canary.Image != nil {
 		m.Image = *c.Canary.Image

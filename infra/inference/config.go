@@ -11,9 +11,13 @@ import (
 
 // Config describes one SageMaker model and its real-time endpoint (models.<name>).
 type Config struct {
-	Image        ImageConfig       `json:"image"`
-	ModelDataURL string            `json:"modelDataUrl"`
-	Environment  map[string]string `json:"environment,omitempty"`
+	Image        ImageConfig `json:"image"`
+	ModelDataURL string      `json:"modelDataUrl,omitempty"`
+	// ModelPackage creates the model from a versioned package of the SageMaker Model Registry
+	// instead of modelDataUrl; image then names the package's image (the pull grant and the
+	// network-isolation default).
+	ModelPackage *ModelPackageConfig `json:"modelPackage,omitempty"`
+	Environment  map[string]string   `json:"environment,omitempty"`
 	// Exactly one of Instance and Serverless.
 	Instance    *InstanceConfig    `json:"instance,omitempty"`
 	Serverless  *ServerlessConfig  `json:"serverless,omitempty"`
@@ -29,6 +33,13 @@ type Config struct {
 	// request id as the inference id, a captured prediction is found from a client's
 	// X-Request-Id.
 	Capture *CaptureConfig `json:"capture,omitempty"`
+}
+
+// ModelPackageConfig is a registry model version: its package ARN and the S3 prefix the
+// registry keeps this model's artifacts under (the execution role may read objects there).
+type ModelPackageConfig struct {
+	Arn       string `json:"arn"`
+	Artifacts string `json:"artifacts"`
 }
 
 // VPCConfig is the model's VpcConfig: SageMaker creates network interfaces in these subnets
@@ -192,7 +203,17 @@ var serverlessMemory = []int{1024, 2048, 3072, 4096, 5120, 6144}
 // guardrails' alarms) are the stack config's.
 func (m Config) Validate(p *problems.List, path string) {
 	ValidateImage(p, path+".image", m.Image)
-	ValidateModelDataURL(p, path+".modelDataUrl", m.ModelDataURL, true)
+	if mp := m.ModelPackage; mp != nil {
+		if m.ModelDataURL != "" {
+			p.Add(path+".modelDataUrl", "remove it: the model package carries its artifact (modelPackage.artifacts names where the registry keeps them)")
+		}
+		ValidateModelPackageArn(p, path+".modelPackage.arn", mp.Arn)
+		if _, err := iampolicy.ParseS3Prefix(mp.Artifacts); err != nil {
+			p.Add(path+".modelPackage.artifacts", "%v; the prefix the registry keeps this model's artifacts under, e.g. s3://my-models/%s/", err, path[strings.LastIndexByte(path, '.')+1:])
+		}
+	} else {
+		ValidateModelDataURL(p, path+".modelDataUrl", m.ModelDataURL, true)
+	}
 	validateEnvironment(p, path+".environment", m.Environment)
 	switch {
 	case m.Instance != nil && m.Serverless != nil:

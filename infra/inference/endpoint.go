@@ -59,7 +59,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		return nil, fmt.Errorf("model endpoint %s: EndpointName is required", name)
 	}
 	cfg := args.Config
-	artifact, err := iampolicy.ParseS3URL(cfg.ModelDataURL)
+	grant, err := readGrant(cfg, args.Platform)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: %w", name, err)
 	}
@@ -73,7 +73,7 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: image: %w", name, err)
 	}
-	role, rolePolicies, err := newExecutionRole(ctx, name, args, image, artifact, parent)
+	role, rolePolicies, err := newExecutionRole(ctx, name, args, image, grant, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
 	}
@@ -145,13 +145,8 @@ func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, 
 	modelArgs := &sagemaker.ModelArgs{
 		ExecutionRoleArn:       role.Arn,
 		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
-		PrimaryContainer: &sagemaker.ModelPrimaryContainerArgs{
-			Image:        pulumi.String(imageURI),
-			ModelDataUrl: pulumi.String(cfg.ModelDataURL),
-			Environment:  pulumi.ToStringMap(cfg.Environment),
-			Mode:         pulumi.String("SingleModel"),
-		},
-		Tags: args.Tags,
+		PrimaryContainer:       primaryContainer(cfg, imageURI),
+		Tags:                   args.Tags,
 	}
 	if v := cfg.VPC; v != nil {
 		modelArgs.VpcConfig = &sagemaker.ModelVpcConfigArgs{
@@ -266,4 +261,19 @@ func productionVariant(cfg Config, modelName pulumi.StringOutput) sagemaker.Endp
 	}
 	v.ServerlessConfig = sc
 	return v
+}
+
+// primaryContainer runs the image with the artifact, or the registry's model package (which
+// carries both: SageMaker refuses an unapproved version).
+func primaryContainer(cfg Config, imageURI string) *sagemaker.ModelPrimaryContainerArgs {
+	c := &sagemaker.ModelPrimaryContainerArgs{
+		Environment: pulumi.ToStringMap(cfg.Environment),
+		Mode:        pulumi.String("SingleModel"),
+	}
+	if mp := cfg.ModelPackage; mp != nil {
+		c.ModelPackageName = pulumi.String(mp.Arn)
+		return c
+	}
+	c.Image, c.ModelDataUrl = pulumi.String(imageURI), pulumi.String(cfg.ModelDataURL)
+	return c
 }

@@ -16,7 +16,7 @@ import (
 // leaves the old one in place until Pulumi deletes it at the end of the run — after the
 // endpoint has moved to the new model — instead of narrowing the one policy to the new artifact
 // while the old fleet still runs (and may scale out or be replaced) on the old one.
-func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image iampolicy.ImageRef, artifact iampolicy.S3Object, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
+func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image iampolicy.ImageRef, grant artifactGrant, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
 	trust, err := iampolicy.SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
 	if err != nil {
 		return nil, nil, err
@@ -48,7 +48,7 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	docs := []policyItem{
 		{names.Child(name, "role-policy"), iampolicy.ModelExecutionPolicy(args.Platform, names.EndpointLogGroup(args.EndpointName), image, rollbackAlarms), false},
 		// Retained with guardrails, like the model versions that read it (F1, F4).
-		{ArtifactPolicyName(name, args.Config.ModelDataURL), iampolicy.ArtifactReadPolicy(args.Platform, artifact), args.Config.Guardrails != nil},
+		{ArtifactPolicyName(name, grant.key), grant.doc, args.Config.Guardrails != nil},
 	}
 	if v := args.Config.VPC; v != nil {
 		docs = append(docs, policyItem{names.Child(name, "vpc"), iampolicy.ModelVPCPolicy(args.Platform, v.SubnetIDs, v.SecurityGroupIDs), false})
@@ -74,8 +74,30 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	return role, policies, nil
 }
 
+// artifactGrant is what a model version reads: its artifact, or its registry package (and the
+// artifacts under the package's prefix); key (the artifact URL or the package ARN) names it.
+type artifactGrant struct {
+	key string
+	doc iampolicy.PolicyDocument
+}
+
+func readGrant(cfg Config, p iampolicy.Platform) (artifactGrant, error) {
+	if mp := cfg.ModelPackage; mp != nil {
+		prefix, err := iampolicy.ParseS3Prefix(mp.Artifacts)
+		if err != nil {
+			return artifactGrant{}, err
+		}
+		return artifactGrant{key: mp.Arn, doc: iampolicy.ModelPackageReadPolicy(p, mp.Arn, prefix)}, nil
+	}
+	artifact, err := iampolicy.ParseS3URL(cfg.ModelDataURL)
+	if err != nil {
+		return artifactGrant{}, err
+	}
+	return artifactGrant{key: cfg.ModelDataURL, doc: iampolicy.ArtifactReadPolicy(p, artifact)}, nil
+}
+
 // ArtifactPolicyName is the logical name of a model's artifact grant: <model>-artifact-<first 8
-// hex of the URL's SHA-256>, one per artifact.
+// hex of the SHA-256 of the artifact URL (or package ARN)>, one per model version.
 func ArtifactPolicyName(component, modelDataURL string) string {
 	sum := sha256.Sum256([]byte(modelDataURL))
 	return names.Child(component, "artifact-"+hex.EncodeToString(sum[:4]))

@@ -214,3 +214,14 @@ func validateVPC(p *problems.List, path string, v *VPCConfig, serverless bool) {
 		}
 	}
 }
+
+// A versioned model package ARN: SageMaker's CreateModel takes a package version
+// (model-package/<group>/<version>); an unversioned package cannot be approved or promoted.
+var reModelPackageArn = regexp.MustCompile(`^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}/[1-9][0-9]{0,4}$`)
+
+// ValidateModelPackageArn checks a registry model version (a model's, or a canary's).
+func ValidateModelPackageArn(p *problems.List, path, arn string) {
+	if !reModelPackageArn.MatchString(arn) {
+		p.Add(path, "must be a versioned model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version> (got %q)", arn)
+	}
+}

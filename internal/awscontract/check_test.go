@@ -219,6 +219,19 @@ func TestPatternsAreFullMatches(t *testing.T) {
 	if err != nil || re.MatchString("   ") || !re.MatchString(" a ") {
 		t.Fatalf("the not-only-space equivalent: %v", err)
 	}
+	// Model package names and ARNs: the name may not end with "-".
+	re, err = compilePattern(`(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\/[0-9]{1,5})?$`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{
+		"arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-recommender/7": true, "movie-recommender": true, "a": true,
+		"movie-recommender-": false, "arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-/7": false, "-a": false,
+	} {
+		if re.MatchString(s) != want {
+			t.Errorf("model package %q: match %v, want %v", s, !want, want)
+		}
+	}
 	// Application Auto Scaling names: what Java's lookahead accepts and refuses.
 	re, err = compilePattern(`(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+`)
 	if err != nil {

@@ -176,6 +176,9 @@ var equivalentPatterns = map[string]string{
 	// no control character (U+0000-U+001F, U+007F-U+009F), none of : / |, no leading or
 	// trailing space; Java's "." excludes the line terminators U+2028 and U+2029 too.
 	`(?!((^[ ]+.*)|(.*([\u0000-\u001f]|[\u007f-\u009f]|[:/|])+.*)|(.*[ ]+$))).+`: `[^\x00-\x1f\x7f-\x9f:/| \x{2028}\x{2029}](?:[^\x00-\x1f\x7f-\x9f:/|\x{2028}\x{2029}]*[^\x00-\x1f\x7f-\x9f:/| \x{2028}\x{2029}])?`,
+	// SageMaker's VersionedArnOrName (a model package): the name part may not end with "-" (a
+	// lookbehind in Java); 1-63 characters either way.
+	`(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9]([a-zA-Z0-9-]){0,62})(?<!-)(\/[0-9]{1,5})?$`: `(arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:[a-z\-]*\/)?([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\/[0-9]{1,5})?$`,
 	// Environment variable names; the shape's max 1024 bounds the length.
 	`[a-zA-Z_][a-zA-Z0-9_]{0,1023}`: `[a-zA-Z_][a-zA-Z0-9_]*`,
 }

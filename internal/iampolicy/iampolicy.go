@@ -55,7 +55,7 @@ var WildcardResources = []struct {
 	{regexp.MustCompile(`^arn:[a-z-]+:ec2:[a-z0-9-]+:[0-9]{12}:network-interface/\*$`),
 		"SageMaker creates a VPC-attached model's network interfaces at run time (their ids are unknown before); the grant is limited to this account and region, and creating one also needs the configured subnets and security groups"},
 	{regexp.MustCompile(`^arn:[a-z-]+:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^*]+)?/\*$`),
-		"SageMaker data capture writes objects it names per endpoint, variant and hour under the configured prefix; the grant is PutObject under exactly that prefix"},
+		"objects named at run time under a configured prefix: SageMaker data capture writes them per endpoint, variant and hour (PutObject under exactly the capture prefix); a registry model's versions keep their artifacts under the package group's prefix (GetObject under exactly modelPackage.artifacts)"},
 }
 
 // WildcardResourceAllowed reports whether a wildcard resource ARN is on the allowlist.
@@ -125,6 +125,21 @@ func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 		Action:   []string{"s3:GetObject"},
 		Resource: []string{fmt.Sprintf("arn:%s:s3:::%s/%s", p.Partition, artifact.Bucket, artifact.Key)},
 	}}}
+}
+
+// ModelPackageReadPolicy lets a model's execution role use one registry model version:
+// describe exactly that package version and read the objects under the prefix the registry
+// keeps the model's artifacts in (the version's own artifact URL is in the registry, not
+// known before the package is read).
+func ModelPackageReadPolicy(p Platform, packageArn string, artifacts S3Prefix) PolicyDocument {
+	objects := fmt.Sprintf("arn:%s:s3:::%s/*", p.Partition, artifacts.Bucket)
+	if artifacts.Prefix != "" {
+		objects = fmt.Sprintf("arn:%s:s3:::%s/%s/*", p.Partition, artifacts.Bucket, artifacts.Prefix)
+	}
+	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
+		{Sid: "DescribeModelPackage", Effect: "Allow", Action: []string{"sagemaker:DescribeModelPackage"}, Resource: []string{packageArn}},
+		{Sid: "ReadModelPackageArtifacts", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objects}},
+	}}
 }
 
 // CapturePolicy lets a model's execution role write its endpoint's captured data: objects
