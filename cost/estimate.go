@@ -113,6 +113,8 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 			continue // a configuration no endpoint runs costs nothing
 		}
 		variants, _ := c.Inputs["productionVariants"].([]any)
+		shadows, _ := c.Inputs["shadowProductionVariants"].([]any) // a shadow test's instances bill like production's
+		variants = append(slices.Clone(variants), shadows...)
 		for _, v := range variants {
 			v, _ := v.(map[string]any)
 			variant := str(v["variantName"])
@@ -124,7 +126,11 @@ func endpointLines(byType map[string][]Resource) ([]Line, error) {
 				if lo <= 0 || hi < lo {
 					return nil, fmt.Errorf("cost: endpoint %s variant %s: instance count %v–%v is not a range this estimate understands", endpoint, variant, lo, hi)
 				}
-				monthly = append(monthly, Line{Basis: Monthly, Item: fmt.Sprintf("%s: %s, %s", endpoint, typ, instances(lo, hi)),
+				who := endpoint
+				if variant != "AllTraffic" {
+					who += " (" + variant + " variant)"
+				}
+				monthly = append(monthly, Line{Basis: Monthly, Item: fmt.Sprintf("%s: %s, %s", who, typ, instances(lo, hi)),
 					Min: lo * HoursPerMonth, Max: hi * HoursPerMonth, Price: "sagemaker.hosting." + typ})
 				continue
 			}

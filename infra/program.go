@@ -189,7 +189,7 @@ func deployOps(ctx *pulumi.Context, cfg *config.StackConfig, region string, alar
 		endpointNames := cfg.EndpointNames()
 		var eps []ops.DashboardEndpoint
 		for _, model := range slices.Sorted(maps.Keys(cfg.Models)) {
-			eps = append(eps, ops.DashboardEndpoint{Model: model, Name: endpointNames[model]})
+			eps = append(eps, ops.DashboardEndpoint{Model: model, Name: endpointNames[model], Shadow: cfg.StableModel(model).Shadow != nil})
 		}
 		if cn := cfg.Canary; cn != nil {
 			eps = append(eps, ops.DashboardEndpoint{Model: cn.Model, Name: endpointNames[cn.Model] + names.CanarySuffix, Canary: true})

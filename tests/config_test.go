@@ -47,7 +47,7 @@ var badConfigs = []struct {
 			r["modelDataURL"] = r["modelDataUrl"]
 			delete(r, "modelDataUrl")
 		},
-		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, modelPackage, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, vpc, capture`},
+		want: []string{`ml-rest-api:models.ratings: unknown key "modelDataURL"; valid keys here: image, modelDataUrl, modelPackage, environment, instance, serverless, autoscaling, deploymentGuardrails, networkIsolation, shadow, vpc, capture`},
 	},
 	{
 		name: "unknown top-level key",
@@ -379,6 +379,33 @@ var badConfigs = []struct {
 		},
 		want: []string{
 			`ml-rest-api:canary.modelPackageArn: models.ratings does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead`,
+		},
+	},
+	{
+		name:  "shadow tests: instance variants, a sampling share, a different version, instances",
+		stack: "staging",
+		edit: func(c map[string]any) {
+			sh := obj(c, "models", "ratings", "shadow")
+			sh["samplingPercent"], sh["modelPackageArn"] = 0, "arn:aws:sagemaker:eu-west-1:123456789012:model-package/ratings/2"
+			delete(sh, "instance")
+			obj(c, "models", "recommendations")["shadow"] = map[string]any{"samplingPercent": 10, "instance": map[string]any{"type": "ml.m5.huge", "initialCount": 1}}
+		},
+		want: []string{
+			`ml-rest-api:models.ratings.shadow.samplingPercent: must be between 1 and 100 (the share of requests SageMaker copies to the shadow) (got 0)`,
+			`ml-rest-api:models.ratings.shadow.modelPackageArn: the model does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead`,
+			`ml-rest-api:models.ratings.shadow.instance: set the shadow's {type, initialCount}`,
+			`ml-rest-api:models.recommendations.shadow: set the candidate's modelDataUrl, image or modelPackageArn`,
+			`ml-rest-api:models.recommendations.shadow.instance.type: "ml.m5.huge" is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType)`,
+		},
+	},
+	{
+		name:  "a shadow test on a serverless variant",
+		stack: "prod",
+		edit: func(c map[string]any) {
+			obj(c, "models", "propensity")["shadow"] = map[string]any{"modelDataUrl": "s3://ml-rest-api-artifacts-prod/models/propensity/v4/model.tar.gz", "samplingPercent": 10, "instance": map[string]any{"type": "ml.m5.large", "initialCount": 1}}
+		},
+		want: []string{
+			`ml-rest-api:models.propensity.shadow: shadow variants need an instance production variant (serverless endpoints have a single variant); remove shadow or use instance`,
 		},
 	},
 	{

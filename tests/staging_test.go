@@ -2,8 +2,10 @@ package tests
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/ml-rest-api/ml-rest-api/cost"
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	"github.com/ml-rest-api/ml-rest-api/infra/inference"
 	"github.com/stretchr/testify/assert"
@@ -113,4 +115,47 @@ func TestModelsFromTheRegistry(t *testing.T) {
 	}
 	st := run.Get(tStage, "api-stage")
 	assert.Equal(t, "ml-rest-api-staging-recommendations-canary", st.Map("canarySettings")["stageVariableOverrides"].(map[string]any)["recommendationsEndpoint"])
+}
+
+// Issue 17, item 5: a shadow test. staging's ratings endpoint configuration carries a shadow
+// variant: the candidate's own model (v2's artifact, the same image), its instances and a
+// weight of 0.2 against production's 1 (20 % of the requests copied); the execution role reads
+// both artifacts (one grant each); the dashboard charts the shadow beside production.
+func TestShadowTest(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "staging")
+	cfg := run.Get(tEndpointConfig, "ratings-config")
+	shadowModel := run.Get(tModel, "ratings-shadow-model")
+	assert.Equal(t, []any{map[string]any{
+		"modelName": shadowModel.Out("name"), "variantName": "Shadow",
+		"instanceType": "ml.m5.large", "initialInstanceCount": 1.0, "initialVariantWeight": 0.2,
+	}}, cfg.In("shadowProductionVariants"))
+	assert.Equal(t, 1.0, cfg.In("productionVariants").([]any)[0].(map[string]any)["initialVariantWeight"])
+	assert.Equal(t, "s3://ml-rest-api-artifacts-staging/models/ratings/v2/model.tar.gz", shadowModel.Map("primaryContainer")["modelDataUrl"])
+	assert.Equal(t, run.Get(tModel, "ratings-model").Map("primaryContainer")["image"], shadowModel.Map("primaryContainer")["image"])
+	for _, url := range []string{"s3://ml-rest-api-artifacts-staging/models/ratings/v1/model.tar.gz", "s3://ml-rest-api-artifacts-staging/models/ratings/v2/model.tar.gz"} {
+		grant := run.Get(tRolePolicy, inference.ArtifactPolicyName("ratings", url))
+		assert.True(t, shadowModel.DependsOnRes(grant), "the shadow model waits for the grants")
+	}
+	body := run.Get(tDashboard, "monitoring-dashboard").Str("dashboardBody")
+	assert.Contains(t, body, `"VariantName","Shadow",{"label":"stable shadow p99","stat":"p99"}`)
+	assert.Contains(t, body, `"VariantName","AllTraffic",{"label":"stable p99","stat":"p99"}`)
+
+	for _, stack := range stacks {
+		for _, r := range runStack(t, stack).All(tEndpointConfig) {
+			assert.Nil(t, r.In("shadowProductionVariants"), "%s %s: no shadow unless configured", stack, r.Name)
+		}
+	}
+	// The shadow's instance-hours are in the cost estimate: ratings' production fleet (1-2,
+	// autoscaled) and the shadow's fixed instance.
+	var ratings []cost.Line
+	for _, l := range estimate(t, "staging") {
+		if strings.HasPrefix(l.Item, "ml-rest-api-staging-ratings") && !strings.HasPrefix(l.Item, "ml-rest-api-staging-ratings-") {
+			ratings = append(ratings, l)
+		}
+	}
+	assert.Equal(t, []cost.Line{
+		{Basis: cost.Monthly, Item: "ml-rest-api-staging-ratings (Shadow variant): ml.m5.large, 1 instance", Min: 730, Max: 730, Price: "sagemaker.hosting.ml.m5.large"},
+		{Basis: cost.Monthly, Item: "ml-rest-api-staging-ratings: ml.m5.large, 1–2 instances (autoscaling)", Min: 730, Max: 1460, Price: "sagemaker.hosting.ml.m5.large"},
+	}, ratings)
 }

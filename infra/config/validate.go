@@ -206,7 +206,9 @@ func (c *StackConfig) validateStageVariables(p *problemList) {
 // canary's version while the canary is being promoted (canary.promote).
 func (c *StackConfig) StableModel(name string) inference.Config {
 	if cn := c.Canary; cn != nil && cn.Promote && cn.Model == name {
-		return c.CanaryModel()
+		m := c.CanaryModel()
+		m.Shadow = c.Models[name].Shadow // a shadow test stays on the stable endpoint
+		return m
 	}
 	return c.Models[name]
 }
@@ -215,6 +217,7 @@ func (c *StackConfig) StableModel(name string) inference.Config {
 // canary's artifact and image.
 func (c *StackConfig) CanaryModel() inference.Config {
 	m := c.Models[c.Canary.Model]
+	m.Shadow = nil // the canary endpoint runs the candidate alone; a shadow test is the stable one's
 	if c.Canary.ModelDataURL != "" {
 		m.ModelDataURL = c.Canary.ModelDataURL
 	}

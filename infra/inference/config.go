@@ -27,6 +27,9 @@ type Config struct {
 	// the artifact). Default: on for built-in algorithm images on instance variants, off
 	// otherwise; serverless variants do not support it.
 	NetworkIsolation *bool `json:"networkIsolation,omitempty"`
+	// Shadow runs a candidate version beside the production variant on a copy of a share of
+	// its requests (instance variants only); clients only ever get the production answer.
+	Shadow *ShadowConfig `json:"shadow,omitempty"`
 	// VPC attaches the model's containers to subnets of a VPC (instance variants only).
 	VPC *VPCConfig `json:"vpc,omitempty"`
 	// Capture records a share of requests and answers in S3 (instance variants only). With the
@@ -40,6 +43,37 @@ type Config struct {
 type ModelPackageConfig struct {
 	Arn       string `json:"arn"`
 	Artifacts string `json:"artifacts"`
+}
+
+// ShadowConfig is a shadow variant: the candidate's artifact, image or registry version (what
+// differs from the production model), the share of requests SageMaker copies to it, and its
+// instances.
+type ShadowConfig struct {
+	ModelDataURL    string          `json:"modelDataUrl,omitempty"`
+	Image           *ImageConfig    `json:"image,omitempty"`
+	ModelPackageArn string          `json:"modelPackageArn,omitempty"`
+	SamplingPercent int             `json:"samplingPercent"`
+	Instance        *InstanceConfig `json:"instance"`
+}
+
+// ShadowModel is the shadow variant's model configuration: the production model with the
+// shadow's artifact, image or package version (and no shadow of its own).
+func (m Config) ShadowModel() Config {
+	s := m.Shadow
+	out := m
+	out.Shadow = nil
+	if s.ModelDataURL != "" {
+		out.ModelDataURL = s.ModelDataURL
+	}
+	if s.Image != nil {
+		out.Image = *s.Image
+	}
+	if s.ModelPackageArn != "" && m.ModelPackage != nil {
+		mp := *m.ModelPackage
+		mp.Arn = s.ModelPackageArn
+		out.ModelPackage = &mp
+	}
+	return out
 }
 
 // VPCConfig is the model's VpcConfig: SageMaker creates network interfaces in these subnets
@@ -148,6 +182,9 @@ const (
 // ApplyDefaults fills what the stack leaves out.
 func (m *Config) ApplyDefaults() {
 	m.Image.ApplyDefaults()
+	if sh := m.Shadow; sh != nil && sh.Image != nil {
+		sh.Image.ApplyDefaults()
+	}
 	if s := m.Serverless; s != nil && s.ProvisionedScaling != nil {
 		ps := s.ProvisionedScaling
 		if ps.ScaleInCooldownSeconds == 0 {
@@ -259,5 +296,8 @@ func (m Config) Validate(p *problems.List, path string) {
 	}
 	if v := m.VPC; v != nil {
 		validateVPC(p, path+".vpc", v, m.Serverless != nil)
+	}
+	if sh := m.Shadow; sh != nil {
+		validateShadow(p, path+".shadow", m)
 	}
 }

@@ -69,16 +69,16 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 	}
 	parent := pulumi.Parent(comp)
 
-	image, err := resolveImage(ctx, cfg.Image, args.Platform.Region, parent)
+	images, grants, err := versionInputs(ctx, cfg, args.Platform, grant, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: image: %w", name, err)
 	}
-	role, rolePolicies, err := newExecutionRole(ctx, name, args, image, grant, parent)
+	role, rolePolicies, err := newExecutionRole(ctx, name, args, images, grants, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: role: %w", name, err)
 	}
 
-	model, endpointConfig, err := newModelVersion(ctx, name, args, image.URI, role, rolePolicies, parent)
+	model, endpointConfig, err := newModelVersion(ctx, name, args, images, role, rolePolicies, parent)
 	if err != nil {
 		return nil, fmt.Errorf("model endpoint %s: %w", name, err)
 	}
@@ -139,21 +139,10 @@ func NewModelEndpoint(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 // runs on again (F1: terraform-provider-aws#48997, #46663; UpdateEndpoint: "You must not
 // delete an EndpointConfig in use"). With guardrails they are retained: replaced versions
 // leave the state but stay in the account (README, "Cleaning up retained model versions").
-func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, imageURI string, role *iam.Role, rolePolicies []pulumi.Resource, parent pulumi.ResourceOption) (*sagemaker.Model, *sagemaker.EndpointConfiguration, error) {
+func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, images []iampolicy.ImageRef, role *iam.Role, rolePolicies []pulumi.Resource, parent pulumi.ResourceOption) (*sagemaker.Model, *sagemaker.EndpointConfiguration, error) {
 	cfg := args.Config
 	retain := pulumi.RetainOnDelete(cfg.Guardrails != nil)
-	modelArgs := &sagemaker.ModelArgs{
-		ExecutionRoleArn:       role.Arn,
-		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
-		PrimaryContainer:       primaryContainer(cfg, imageURI),
-		Tags:                   args.Tags,
-	}
-	if v := cfg.VPC; v != nil {
-		modelArgs.VpcConfig = &sagemaker.ModelVpcConfigArgs{
-			Subnets: pulumi.ToStringArray(v.SubnetIDs), SecurityGroupIds: pulumi.ToStringArray(v.SecurityGroupIDs),
-		}
-	}
-	model, err := sagemaker.NewModel(ctx, names.Child(name, "model"), modelArgs, parent, pulumi.DependsOn(rolePolicies), retain)
+	model, err := newModel(ctx, names.Child(name, "model"), cfg, images[0].URI, args.Tags, role, parent, pulumi.DependsOn(rolePolicies), retain)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model: %w", err)
 	}
@@ -163,6 +152,13 @@ func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, 
 	configArgs := &sagemaker.EndpointConfigurationArgs{
 		ProductionVariants: sagemaker.EndpointConfigurationProductionVariantArray{productionVariant(cfg, model.Name)},
 		Tags:               args.Tags,
+	}
+	if sh := cfg.Shadow; sh != nil {
+		shadow, err := newModel(ctx, names.Child(name, "shadow-model"), cfg.ShadowModel(), images[len(images)-1].URI, args.Tags, role, parent, pulumi.DependsOn(rolePolicies), retain)
+		if err != nil {
+			return nil, nil, fmt.Errorf("shadow model: %w", err)
+		}
+		configArgs.ShadowProductionVariants = sagemaker.EndpointConfigurationShadowProductionVariantArray{shadowVariant(sh, shadow.Name)}
 	}
 	if args.KMSKeyArn != "" && cfg.Instance != nil {
 		// Serverless variants have no storage volume to encrypt.
@@ -176,6 +172,64 @@ func newModelVersion(ctx *pulumi.Context, name string, args *ModelEndpointArgs, 
 		return nil, nil, fmt.Errorf("endpoint configuration: %w", err)
 	}
 	return model, endpointConfig, nil
+}
+
+// newModel creates one SageMaker model: the image with the artifact, or the registry package.
+func newModel(ctx *pulumi.Context, logical string, cfg Config, imageURI string, tags pulumi.StringMap, role *iam.Role, opts ...pulumi.ResourceOption) (*sagemaker.Model, error) {
+	modelArgs := &sagemaker.ModelArgs{
+		ExecutionRoleArn:       role.Arn,
+		EnableNetworkIsolation: pulumi.Bool(cfg.Isolated()),
+		PrimaryContainer:       primaryContainer(cfg, imageURI),
+		Tags:                   tags,
+	}
+	if v := cfg.VPC; v != nil {
+		modelArgs.VpcConfig = &sagemaker.ModelVpcConfigArgs{
+			Subnets: pulumi.ToStringArray(v.SubnetIDs), SecurityGroupIds: pulumi.ToStringArray(v.SecurityGroupIDs),
+		}
+	}
+	return sagemaker.NewModel(ctx, logical, modelArgs, opts...)
+}
+
+// shadowVariant is the shadow's variant: its instances, and the share of the production
+// variant's requests SageMaker copies to it as its weight against the production variant's 1
+// ("Testing models with shadow variants",
+// https://docs.aws.amazon.com/sagemaker/latest/dg/model-shadow-deployment.html).
+func shadowVariant(sh *ShadowConfig, modelName pulumi.StringOutput) sagemaker.EndpointConfigurationShadowProductionVariantArgs {
+	return sagemaker.EndpointConfigurationShadowProductionVariantArgs{
+		ModelName:            modelName,
+		VariantName:          pulumi.String(names.ShadowVariantName),
+		InstanceType:         pulumi.String(sh.Instance.Type),
+		InitialInstanceCount: pulumi.Int(sh.Instance.InitialCount),
+		InitialVariantWeight: pulumi.Float64(float64(sh.SamplingPercent) / 100),
+	}
+}
+
+// versionInputs are the images the execution role pulls and the grants it reads: the
+// production model's, and a shadow candidate's where it differs.
+func versionInputs(ctx *pulumi.Context, cfg Config, p iampolicy.Platform, grant artifactGrant, parent pulumi.ResourceOrInvokeOption) ([]iampolicy.ImageRef, []artifactGrant, error) {
+	image, err := resolveImage(ctx, cfg.Image, p.Region, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	images, grants := []iampolicy.ImageRef{image}, []artifactGrant{grant}
+	if cfg.Shadow == nil {
+		return images, grants, nil
+	}
+	sm := cfg.ShadowModel()
+	shadowImage := image
+	if sm.Image != cfg.Image {
+		if shadowImage, err = resolveImage(ctx, sm.Image, p.Region, parent); err != nil {
+			return nil, nil, fmt.Errorf("shadow: %w", err)
+		}
+	}
+	sg, err := readGrant(sm, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("shadow: %w", err)
+	}
+	if sg.key != grant.key {
+		grants = append(grants, sg)
+	}
+	return append(images, shadowImage), grants, nil
 }
 
 // newEndpointLogGroup owns the group SageMaker writes the endpoint's container logs to

@@ -16,7 +16,7 @@ import (
 // leaves the old one in place until Pulumi deletes it at the end of the run — after the
 // endpoint has moved to the new model — instead of narrowing the one policy to the new artifact
 // while the old fleet still runs (and may scale out or be replaced) on the old one.
-func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, image iampolicy.ImageRef, grant artifactGrant, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
+func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs, images []iampolicy.ImageRef, grants []artifactGrant, parent pulumi.ResourceOrInvokeOption) (*iam.Role, []pulumi.Resource, error) {
 	trust, err := iampolicy.SageMakerAssumeRolePolicy(args.Platform.AccountID).JSON()
 	if err != nil {
 		return nil, nil, err
@@ -46,9 +46,11 @@ func newExecutionRole(ctx *pulumi.Context, name string, args *ModelEndpointArgs,
 		retain bool
 	}
 	docs := []policyItem{
-		{names.Child(name, "role-policy"), iampolicy.ModelExecutionPolicy(args.Platform, names.EndpointLogGroup(args.EndpointName), image, rollbackAlarms), false},
+		{names.Child(name, "role-policy"), iampolicy.ModelExecutionPolicy(args.Platform, names.EndpointLogGroup(args.EndpointName), images, rollbackAlarms), false},
+	}
+	for _, g := range grants {
 		// Retained with guardrails, like the model versions that read it (F1, F4).
-		{ArtifactPolicyName(name, grant.key), grant.doc, args.Config.Guardrails != nil},
+		docs = append(docs, policyItem{ArtifactPolicyName(name, g.key), g.doc, args.Config.Guardrails != nil})
 	}
 	if v := args.Config.VPC; v != nil {
 		docs = append(docs, policyItem{names.Child(name, "vpc"), iampolicy.ModelVPCPolicy(args.Platform, v.SubnetIDs, v.SecurityGroupIDs), false})

@@ -225,3 +225,42 @@ func ValidateModelPackageArn(p *problems.List, path, arn string) {
 		p.Add(path, "must be a versioned model package ARN arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version> (got %q)", arn)
 	}
 }
+
+// validateShadow: a shadow variant runs on instances beside an instance production variant
+// (serverless endpoints have one variant: SageMaker's serverless exclusions), gets 1-100 % of
+// the requests, and is a different version of the model: another artifact, image or — for a
+// registry model — package version.
+func validateShadow(p *problems.List, path string, m Config) {
+	sh := m.Shadow
+	if m.Instance == nil {
+		p.Add(path, "shadow variants need an instance production variant (serverless endpoints have a single variant); remove shadow or use instance")
+	}
+	if sh.SamplingPercent < 1 || sh.SamplingPercent > 100 {
+		p.Add(path+".samplingPercent", "must be between 1 and 100 (the share of requests SageMaker copies to the shadow) (got %d)", sh.SamplingPercent)
+	}
+	switch {
+	case m.ModelPackage != nil && sh.ModelDataURL != "":
+		p.Add(path+".modelDataUrl", "the model comes from the model registry: set shadow.modelPackageArn to the candidate version instead")
+	case m.ModelPackage == nil && sh.ModelPackageArn != "":
+		p.Add(path+".modelPackageArn", "the model does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead")
+	case sh.ModelDataURL == "" && sh.Image == nil && sh.ModelPackageArn == "":
+		p.Add(path, "set the candidate's modelDataUrl, image or modelPackageArn")
+	}
+	ValidateModelDataURL(p, path+".modelDataUrl", sh.ModelDataURL, false)
+	if sh.Image != nil {
+		ValidateImage(p, path+".image", *sh.Image)
+	}
+	if sh.ModelPackageArn != "" {
+		ValidateModelPackageArn(p, path+".modelPackageArn", sh.ModelPackageArn)
+	}
+	if in := sh.Instance; in == nil {
+		p.Add(path+".instance", "set the shadow's {type, initialCount}")
+	} else {
+		if !slices.Contains(SageMakerInstanceTypes, in.Type) {
+			p.Add(path+".instance.type", "%q is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType)", in.Type)
+		}
+		if in.InitialCount < 1 {
+			p.Add(path+".instance.initialCount", "must be at least 1 (got %d)", in.InitialCount)
+		}
+	}
+}

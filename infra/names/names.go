@@ -59,6 +59,10 @@ func EndpointName(project, stack, model string) string {
 // contain it.
 const VariantName = "AllTraffic"
 
+// ShadowVariantName is a shadow variant's name (models.<m>.shadow): SageMaker copies a share of
+// the production variant's requests to it and discards its answers.
+const ShadowVariantName = "Shadow"
+
 // EndpointLogGroup is the log group SageMaker writes an endpoint's container logs to.
 func EndpointLogGroup(endpointName string) string { return "/aws/sagemaker/Endpoints/" + endpointName }
 

@@ -16,6 +16,9 @@ import (
 type DashboardEndpoint struct {
 	Model, Name string
 	Canary      bool
+	// Shadow: the endpoint has a shadow variant (names.ShadowVariantName), charted beside the
+	// production variant.
+	Shadow bool
 }
 
 // Route is what monitoring and the firewall know of an API route.
@@ -186,16 +189,14 @@ func DashboardBody(args *MonitoringArgs) (string, error) {
 	for _, model := range slices.Sorted(maps.Keys(byModel)) {
 		var inv, lat, merr [][]any
 		for _, e := range byModel[model] {
-			label := "stable"
-			if e.Canary {
-				label = "canary"
+			for _, v := range variantsOf(e) {
+				ep := func(metric, stat, l string) []any {
+					return []any{"AWS/SageMaker", metric, "EndpointName", e.Name, "VariantName", v.name, map[string]any{"stat": stat, "label": l}}
+				}
+				inv = append(inv, ep("Invocations", "Sum", v.label))
+				lat = append(lat, ep("ModelLatency", "p50", v.label+" p50"), ep("ModelLatency", "p99", v.label+" p99"))
+				merr = append(merr, ep("Invocation4XXErrors", "Sum", v.label+" 4XX"), ep("Invocation5XXErrors", "Sum", v.label+" 5XX"))
 			}
-			ep := func(metric, stat, l string) []any {
-				return []any{"AWS/SageMaker", metric, "EndpointName", e.Name, "VariantName", names.VariantName, map[string]any{"stat": stat, "label": l}}
-			}
-			inv = append(inv, ep("Invocations", "Sum", label))
-			lat = append(lat, ep("ModelLatency", "p50", label+" p50"), ep("ModelLatency", "p99", label+" p99"))
-			merr = append(merr, ep("Invocation4XXErrors", "Sum", label+" 4XX"), ep("Invocation5XXErrors", "Sum", label+" 5XX"))
 		}
 		add(0, 8, 6, model+": invocations", inv)
 		add(8, 8, 6, model+": model latency (µs)", lat)
@@ -204,4 +205,20 @@ func DashboardBody(args *MonitoringArgs) (string, error) {
 	}
 	b, err := json.Marshal(map[string]any{"widgets": widgets})
 	return string(b), err
+}
+
+type chartedVariant struct{ name, label string }
+
+// variantsOf are an endpoint's variants on the dashboard: production (stable or canary) and,
+// with a shadow test, the shadow beside it — latency and errors per variant side by side.
+func variantsOf(e DashboardEndpoint) []chartedVariant {
+	label := "stable"
+	if e.Canary {
+		label = "canary"
+	}
+	out := []chartedVariant{{names.VariantName, label}}
+	if e.Shadow {
+		out = append(out, chartedVariant{names.ShadowVariantName, label + " shadow"})
+	}
+	return out
 }

@@ -202,14 +202,8 @@ var Mappings = map[string]Mapping{
 			"captureOptions":           blk("CaptureOptions", map[string]Field{"captureMode": m("CaptureMode")}),
 			"captureContentTypeHeader": blk("CaptureContentTypeHeader", same2("csvContentTypes", "CsvContentTypes", "jsonContentTypes", "JsonContentTypes")),
 		}),
-		"productionVariants": blk("ProductionVariants", map[string]Field{
-			"variantName": m("VariantName"), "modelName": m("ModelName"), "initialInstanceCount": m("InitialInstanceCount"),
-			"instanceType": m("InstanceType"), "initialVariantWeight": m("InitialVariantWeight"),
-			"containerStartupHealthCheckTimeoutInSeconds": m("ContainerStartupHealthCheckTimeoutInSeconds"),
-			"modelDataDownloadTimeoutInSeconds":           m("ModelDataDownloadTimeoutInSeconds"),
-			"serverlessConfig": blk("ServerlessConfig", map[string]Field{"memorySizeInMb": m("MemorySizeInMB"),
-				"maxConcurrency": m("MaxConcurrency"), "provisionedConcurrency": m("ProvisionedConcurrency")}),
-		}),
+		"productionVariants":       blk("ProductionVariants", productionVariantFields),
+		"shadowProductionVariants": blk("ShadowProductionVariants", productionVariantFields),
 	}},
 	awstypes.SageMakerEndpoint: {Service: "sagemaker", Shape: "CreateEndpointInput", Filled: map[string]Fill{"EndpointName": autoName}, Fields: map[string]Field{
 		"name": m("EndpointName"), "endpointConfigName": m("EndpointConfigName"), "tags": conv("Tags", tagList),
@@ -383,4 +377,14 @@ func metricTransformations(v any) (any, error) {
 		}
 	}
 	return []any{out}, nil
+}
+
+// productionVariantFields map a production or shadow variant (both ProductionVariant shapes).
+var productionVariantFields = map[string]Field{
+	"variantName": m("VariantName"), "modelName": m("ModelName"), "initialInstanceCount": m("InitialInstanceCount"),
+	"instanceType": m("InstanceType"), "initialVariantWeight": m("InitialVariantWeight"),
+	"containerStartupHealthCheckTimeoutInSeconds": m("ContainerStartupHealthCheckTimeoutInSeconds"),
+	"modelDataDownloadTimeoutInSeconds":           m("ModelDataDownloadTimeoutInSeconds"),
+	"serverlessConfig": blk("ServerlessConfig", map[string]Field{"memorySizeInMb": m("MemorySizeInMB"),
+		"maxConcurrency": m("MaxConcurrency"), "provisionedConcurrency": m("ProvisionedConcurrency")}),
 }

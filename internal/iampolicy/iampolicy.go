@@ -166,14 +166,14 @@ func CapturePolicy(p Platform, dest S3Prefix, kmsKeyArn string) PolicyDocument {
 // alarms (blue/green guardrails) — read exactly those alarms: "Ensure that your IAM execution
 // role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback
 // alarms you specify" (SageMaker guide, deployment-guardrails-configuration).
-func ModelExecutionPolicy(p Platform, endpointLogGroup string, image ImageRef, rollbackAlarms []string) PolicyDocument {
+func ModelExecutionPolicy(p Platform, endpointLogGroup string, images []ImageRef, rollbackAlarms []string) PolicyDocument {
 	logGroup := "log-group:" + endpointLogGroup
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{
 			Sid:      "PullModelImage",
 			Effect:   "Allow",
 			Action:   []string{"ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"},
-			Resource: []string{p.ARN("ecr", image.Region, image.Account, "repository/"+image.Repository)},
+			Resource: repositories(p, images),
 		},
 		{
 			Sid:      "EcrAuthorizationToken",
@@ -266,4 +266,17 @@ func ModelVPCPolicy(p Platform, subnetIDs, securityGroupIDs []string) PolicyDocu
 			Action:   []string{"ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"},
 			Resource: []string{enis}})
 	return doc
+}
+
+// repositories are the ECR repository ARNs of the images (a shadow variant's may differ from
+// the production one's), once each, sorted.
+func repositories(p Platform, images []ImageRef) []string {
+	var out []string
+	for _, img := range images {
+		if arn := p.ARN("ecr", img.Region, img.Account, "repository/"+img.Repository); !slices.Contains(out, arn) {
+			out = append(out, arn)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
