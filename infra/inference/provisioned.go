@@ -90,34 +90,16 @@ func validateProvisionedScaling(p *problems.List, path string, ps *ProvisionedSc
 // scalable target with its target-tracking policy and scheduled actions. A scheduled action's
 // name is the endpoint's plus the schedule's: it changes exactly when its resource id does.
 func newProvisionedScaling(ctx *pulumi.Context, name string, ps *ProvisionedScalingConfig, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) error {
-	target, err := appautoscaling.NewTarget(ctx, names.Child(name, "concurrency-target"), &appautoscaling.TargetArgs{
-		ServiceNamespace:  pulumi.String("sagemaker"),
-		ResourceId:        pulumi.Sprintf("endpoint/%s/variant/%s", endpoint.Name, names.VariantName),
-		ScalableDimension: pulumi.String(dimensionProvisionedConcurrency),
-		MinCapacity:       pulumi.Int(ps.MinCapacity),
-		MaxCapacity:       pulumi.Int(ps.MaxCapacity),
-		Tags:              tags,
-	}, parent)
+	target, err := newTargetTracking(ctx, name, trackingSpec{
+		targetRole: "concurrency-target", policyRole: "concurrency-policy",
+		dimension: dimensionProvisionedConcurrency, metric: metricProvisionedUtilization,
+		min: ps.MinCapacity, max: ps.MaxCapacity, value: ps.TargetUtilization,
+		scaleIn: ps.ScaleInCooldownSeconds, scaleOut: ps.ScaleOutCooldownSeconds,
+	}, endpoint, tags, parent)
 	if err != nil {
 		return err
 	}
 	after := pulumi.DependsOn([]pulumi.Resource{target})
-	if _, err := appautoscaling.NewPolicy(ctx, names.Child(name, "concurrency-policy"), &appautoscaling.PolicyArgs{
-		PolicyType:        pulumi.String("TargetTrackingScaling"),
-		ServiceNamespace:  target.ServiceNamespace,
-		ResourceId:        target.ResourceId,
-		ScalableDimension: target.ScalableDimension,
-		TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
-			TargetValue: pulumi.Float64(ps.TargetUtilization),
-			PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-				PredefinedMetricType: pulumi.String(metricProvisionedUtilization),
-			},
-			ScaleInCooldown:  pulumi.Int(ps.ScaleInCooldownSeconds),
-			ScaleOutCooldown: pulumi.Int(ps.ScaleOutCooldownSeconds),
-		},
-	}, parent, after); err != nil {
-		return err
-	}
 	for _, sc := range ps.Schedules {
 		args := &appautoscaling.ScheduledActionArgs{
 			Name:              pulumi.Sprintf("%s-%s", endpoint.Name, sc.Name),

@@ -28,32 +28,53 @@ func newScaling(ctx *pulumi.Context, name string, cfg Config, endpoint *sagemake
 }
 
 func newAutoscaling(ctx *pulumi.Context, name string, a *AutoscalingConfig, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) error {
-	target, err := appautoscaling.NewTarget(ctx, names.Child(name, "scaling-target"), &appautoscaling.TargetArgs{
+	_, err := newTargetTracking(ctx, name, trackingSpec{
+		targetRole: "scaling-target", policyRole: "scaling-policy",
+		dimension: "sagemaker:variant:DesiredInstanceCount", metric: "SageMakerVariantInvocationsPerInstance",
+		min: a.MinCapacity, max: a.MaxCapacity, value: a.TargetInvocationsPerInstance,
+		scaleIn: a.ScaleInCooldownSeconds, scaleOut: a.ScaleOutCooldownSeconds,
+	}, endpoint, tags, parent)
+	return err
+}
+
+// trackingSpec is a scalable dimension of the endpoint's variant with a target-tracking policy
+// on a predefined metric.
+type trackingSpec struct {
+	targetRole, policyRole, dimension, metric string
+	min, max                                  int
+	value                                     float64
+	scaleIn, scaleOut                         int
+}
+
+// newTargetTracking registers the variant's dimension as a scalable target and its
+// target-tracking policy (after the target).
+func newTargetTracking(ctx *pulumi.Context, name string, sp trackingSpec, endpoint *sagemaker.Endpoint, tags pulumi.StringMap, parent pulumi.ResourceOrInvokeOption) (*appautoscaling.Target, error) {
+	target, err := appautoscaling.NewTarget(ctx, names.Child(name, sp.targetRole), &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("sagemaker"),
 		ResourceId:        pulumi.Sprintf("endpoint/%s/variant/%s", endpoint.Name, names.VariantName),
-		ScalableDimension: pulumi.String("sagemaker:variant:DesiredInstanceCount"),
-		MinCapacity:       pulumi.Int(a.MinCapacity),
-		MaxCapacity:       pulumi.Int(a.MaxCapacity),
+		ScalableDimension: pulumi.String(sp.dimension),
+		MinCapacity:       pulumi.Int(sp.min),
+		MaxCapacity:       pulumi.Int(sp.max),
 		Tags:              tags,
 	}, parent)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = appautoscaling.NewPolicy(ctx, names.Child(name, "scaling-policy"), &appautoscaling.PolicyArgs{
+	_, err = appautoscaling.NewPolicy(ctx, names.Child(name, sp.policyRole), &appautoscaling.PolicyArgs{
 		PolicyType:        pulumi.String("TargetTrackingScaling"),
 		ServiceNamespace:  target.ServiceNamespace,
 		ResourceId:        target.ResourceId,
 		ScalableDimension: target.ScalableDimension,
 		TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
-			TargetValue: pulumi.Float64(a.TargetInvocationsPerInstance),
+			TargetValue: pulumi.Float64(sp.value),
 			PredefinedMetricSpecification: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-				PredefinedMetricType: pulumi.String("SageMakerVariantInvocationsPerInstance"),
+				PredefinedMetricType: pulumi.String(sp.metric),
 			},
-			ScaleInCooldown:  pulumi.Int(a.ScaleInCooldownSeconds),
-			ScaleOutCooldown: pulumi.Int(a.ScaleOutCooldownSeconds),
+			ScaleInCooldown:  pulumi.Int(sp.scaleIn),
+			ScaleOutCooldown: pulumi.Int(sp.scaleOut),
 		},
 	}, parent, pulumi.DependsOn([]pulumi.Resource{target}))
-	return err
+	return target, err
 }
 
 // Endpoint alarm kinds; names are <endpoint name>-<kind>.
