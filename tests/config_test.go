@@ -372,6 +372,23 @@ var badConfigs = []struct {
 		},
 	},
 	{
+		name:  "a registry model's canary or shadow with an image only would run the same package",
+		stack: "staging",
+		edit: func(c map[string]any) {
+			cn := obj(c, "canary")
+			delete(cn, "modelPackageArn")
+			cn["image"] = map[string]any{"uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/movie-recommender:1.5.0"}
+			obj(c, "models", "recommendations")["shadow"] = map[string]any{
+				"image": map[string]any{"uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/movie-recommender:1.5.0"}, "samplingPercent": 10,
+				"instance": map[string]any{"type": "ml.c5.xlarge", "initialCount": 1},
+			}
+		},
+		want: []string{
+			`ml-rest-api:models.recommendations.shadow.modelPackageArn: the model comes from the model registry: set the candidate version (an image alone would shadow the same package)`,
+			`ml-rest-api:canary: set modelPackageArn (the registry version to try) for the canary version of "recommendations"; with a registry model, image only names the package's image for the pull grant`,
+		},
+	},
+	{
 		name:  "a package version for a canary of a model outside the registry",
 		stack: "prod",
 		edit: func(c map[string]any) {
@@ -394,18 +411,19 @@ var badConfigs = []struct {
 			`ml-rest-api:models.ratings.shadow.samplingPercent: must be between 1 and 100 (the share of requests SageMaker copies to the shadow) (got 0)`,
 			`ml-rest-api:models.ratings.shadow.modelPackageArn: the model does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead`,
 			`ml-rest-api:models.ratings.shadow.instance: set the shadow's {type, initialCount}`,
-			`ml-rest-api:models.recommendations.shadow: set the candidate's modelDataUrl, image or modelPackageArn`,
+			`ml-rest-api:models.recommendations.shadow.modelPackageArn: the model comes from the model registry: set the candidate version (an image alone would shadow the same package)`,
 			`ml-rest-api:models.recommendations.shadow.instance.type: "ml.m5.huge" is not a SageMaker real-time instance type (AWS's ProductionVariantInstanceType)`,
 		},
 	},
 	{
-		name:  "a shadow test on a serverless variant",
+		name:  "a shadow test on a serverless variant, with no candidate",
 		stack: "prod",
 		edit: func(c map[string]any) {
-			obj(c, "models", "propensity")["shadow"] = map[string]any{"modelDataUrl": "s3://ml-rest-api-artifacts-prod/models/propensity/v4/model.tar.gz", "samplingPercent": 10, "instance": map[string]any{"type": "ml.m5.large", "initialCount": 1}}
+			obj(c, "models", "propensity")["shadow"] = map[string]any{"samplingPercent": 10, "instance": map[string]any{"type": "ml.m5.large", "initialCount": 1}}
 		},
 		want: []string{
 			`ml-rest-api:models.propensity.shadow: shadow variants need an instance production variant (serverless endpoints have a single variant); remove shadow or use instance`,
+			`ml-rest-api:models.propensity.shadow: set the candidate's modelDataUrl, image or modelPackageArn`,
 		},
 	},
 	{

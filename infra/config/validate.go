@@ -138,8 +138,9 @@ func (c *StackConfig) validateCanaryVersion(p *problemList, fromRegistry bool) {
 	switch {
 	case fromRegistry && cn.ModelDataURL != "":
 		p.add(KeyCanary+".modelDataUrl", "models.%s comes from the model registry: set canary.modelPackageArn to the version to try instead", cn.Model)
-	case fromRegistry && cn.ModelPackageArn == "" && cn.Image == nil:
-		p.add(KeyCanary, "set modelPackageArn (the registry version to try) for the canary version of %q", cn.Model)
+	case fromRegistry && cn.ModelPackageArn == "":
+		// The package defines the container: an image alone would deploy the same version.
+		p.add(KeyCanary, "set modelPackageArn (the registry version to try) for the canary version of %q; with a registry model, image only names the package's image for the pull grant", cn.Model)
 	case !fromRegistry && cn.ModelPackageArn != "":
 		p.add(KeyCanary+".modelPackageArn", "models.%s does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead", cn.Model)
 	case !fromRegistry && cn.ModelDataURL == "" && cn.Image == nil:

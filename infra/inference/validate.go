@@ -241,6 +241,9 @@ func validateShadow(p *problems.List, path string, m Config) {
 	switch {
 	case m.ModelPackage != nil && sh.ModelDataURL != "":
 		p.Add(path+".modelDataUrl", "the model comes from the model registry: set shadow.modelPackageArn to the candidate version instead")
+	case m.ModelPackage != nil && sh.ModelPackageArn == "":
+		// The package defines the container: an image alone would shadow the same version.
+		p.Add(path+".modelPackageArn", "the model comes from the model registry: set the candidate version (an image alone would shadow the same package)")
 	case m.ModelPackage == nil && sh.ModelPackageArn != "":
 		p.Add(path+".modelPackageArn", "the model does not come from the model registry (no modelPackage): set modelDataUrl and/or image instead")
 	case sh.ModelDataURL == "" && sh.Image == nil && sh.ModelPackageArn == "":
