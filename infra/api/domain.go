@@ -72,9 +72,10 @@ type customDomain struct {
 	domain *apigateway.DomainName
 }
 
-// newDomain registers the domain name (TLS 1.2, REGIONAL) and maps it to the stage. The name
-// is fixed and ForceNew (terraform-provider-aws domain_name.go), and a base path is unique per
-// domain: a replacement can only be delete-first.
+// newDomain registers the domain name (TLS 1.2, REGIONAL) and maps it to the stage. Only the
+// name is ForceNew (terraform-provider-aws domain_name.go; certificate and TLS policy update in
+// place), so a replacement always has another name: it is created and mapped before the old
+// name is deleted (create-first), and nothing stops answering until the run ends.
 func newDomain(ctx *pulumi.Context, name string, a *Args, api *apigateway.RestApi, stage *apigateway.Stage, parent pulumi.ResourceOption) (*customDomain, error) {
 	d := a.Spec.Domain
 	domain, err := apigateway.NewDomainName(ctx, names.Child(name, "domain"), &apigateway.DomainNameArgs{
@@ -83,7 +84,7 @@ func newDomain(ctx *pulumi.Context, name string, a *Args, api *apigateway.RestAp
 		EndpointConfiguration:  &apigateway.DomainNameEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		SecurityPolicy:         pulumi.String("TLS_1_2"),
 		Tags:                   a.Tags,
-	}, parent, pulumi.Protect(a.Protection.API), pulumi.DeleteBeforeReplace(true))
+	}, parent, pulumi.Protect(a.Protection.API))
 	if err != nil {
 		return nil, fmt.Errorf("domain: %w", err)
 	}
@@ -91,7 +92,7 @@ func newDomain(ctx *pulumi.Context, name string, a *Args, api *apigateway.RestAp
 	if d.BasePath != "" {
 		mapping.BasePath = pulumi.String(d.BasePath)
 	}
-	if _, err := apigateway.NewBasePathMapping(ctx, names.Child(name, "domain-mapping"), mapping, parent, pulumi.DeleteBeforeReplace(true)); err != nil {
+	if _, err := apigateway.NewBasePathMapping(ctx, names.Child(name, "domain-mapping"), mapping, parent); err != nil {
 		return nil, fmt.Errorf("domain mapping: %w", err)
 	}
 	return &customDomain{domain: domain}, nil

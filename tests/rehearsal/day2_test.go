@@ -41,6 +41,8 @@ type day2Step struct {
 	before func(t *testing.T, e *env, stack string)
 	// order lists "<op>::<name>" pairs that must complete in this order.
 	order [][2]string
+	// only, when set, is every operation the step may complete (besides "same").
+	only []string
 	// fails is the error the step must end with ("" for success).
 	fails string
 	// retained is how many ratings endpoint configurations the account holds after the step
@@ -81,6 +83,30 @@ func targetedScalingDestroy(components ...string) func(t *testing.T, e *env, sta
 	}
 }
 
+// stagingSteps are the day-2 operations of the features staging shows: a Model Registry
+// version and the registry canary's promotion, ending a shadow test (the shadow model goes only
+// after the endpoint stops running it), renaming the custom domain (create-first: only the
+// name is ForceNew, so the replacement has another name).
+func stagingSteps() []day2Step {
+	pkg := func(v string) string {
+		return "arn:aws:sagemaker:eu-west-1:123456789012:model-package/movie-recommender/" + v
+	}
+	return []day2Step{
+		{name: "a new registry version", set: [][2]string{{"models.recommendations.modelPackage.arn", pkg("9")}},
+			order: [][2]string{{"create-replacement::recommendations-model", "update::recommendations-endpoint"}}},
+		{name: "promote the registry canary, step 1", set: [][2]string{{"canary.promote", "true"}},
+			order: [][2]string{{"create-replacement::recommendations-model", "update::recommendations-endpoint"}}},
+		{name: "promote the registry canary, step 2", set: [][2]string{{"models.recommendations.modelPackage.arn", pkg("8")}}, rm: []string{"canary"},
+			order: [][2]string{{"update::api-stage", "delete::recommendations-canary-endpoint"}}},
+		{name: "end the shadow test", rm: []string{"models.ratings.shadow"},
+			order: [][2]string{{"update::ratings-endpoint", "delete-replaced::ratings-config"}, {"update::ratings-endpoint", "delete::ratings-shadow-model"}}},
+		// Create-first: the new name is mapped before the old one goes (the stand-in refuses a
+		// second domain name of the same name, so this also proves the names differ).
+		{name: "rename the custom domain", set: [][2]string{{"api.domain.name", "ml-staging-2.example-tv.com"}},
+			order: [][2]string{{"create-replacement::api-domain", "create-replacement::api-domain-mapping"}, {"create-replacement::api-domain-mapping", "delete-replaced::api-domain"}}},
+	}
+}
+
 func day2Steps(t *testing.T, stack string) []day2Step {
 	v := func(s string) string {
 		return "s3://ml-rest-api-artifacts-" + stack + "/models/ratings/" + s + "/model.tar.gz"
@@ -92,6 +118,9 @@ func day2Steps(t *testing.T, stack string) []day2Step {
 			return n
 		}
 		return 1
+	}
+	if stack == "staging" {
+		return stagingSteps()
 	}
 	steps := []day2Step{
 		{name: "change a model artifact", set: [][2]string{{"models.ratings.modelDataUrl", v("v1.1")}},
@@ -127,6 +156,9 @@ func day2Steps(t *testing.T, stack string) []day2Step {
 				before: targetedScalingDestroy("ratings"), fails: "instance type of an autoscaled variant cannot change"},
 			day2Step{name: "instance type, canary running, with the procedure", before: targetedScalingDestroy("ratings-canary"),
 				order: [][2]string{{"update::ratings-canary-endpoint", "create::ratings-canary-scaling-target"}}},
+			// A scheduled action changes in place (PutScheduledAction on the same key).
+			day2Step{name: "change a provisioned-concurrency schedule", set: [][2]string{{"models.propensity.serverless.provisionedScaling.schedules[0].minCapacity", "3"}},
+				only: []string{"update::propensity-schedule-business-hours"}},
 			// F8: guardrails off removes the endpoint's rollback configuration, which replaces
 			// the endpoint; prod's is protected, so the preview refuses and nothing changes.
 			day2Step{name: "turn guardrails off (needs unprotect)", rm: []string{"models.ratings.deploymentGuardrails"}, fails: "protect"},
@@ -146,7 +178,7 @@ func TestDay2Operations(t *testing.T) {
 	t.Parallel()
 	root := cliRoot(t)
 	pluginDir := buildPlugins(t)
-	for _, stack := range []string{"dev", "prod"} {
+	for _, stack := range []string{"dev", "prod", "staging"} {
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
@@ -192,6 +224,9 @@ func TestDay2Operations(t *testing.T) {
 					}
 				}
 				t.Logf("%s %-48s %v: %s", stack, step.name, changes(*up.Summary.ResourceChanges), strings.Join(ops, " "))
+				if step.only != nil {
+					assert.Equal(t, step.only, ops, "%s: exactly these operations", step.name)
+				}
 				for _, o := range step.order {
 					i, j := slices.Index(completed, o[0]), slices.Index(completed, o[1])
 					assert.True(t, i >= 0 && j >= 0 && i < j, "%s: %s completes before %s (order: %v)", step.name, o[0], o[1], completed)
@@ -330,10 +365,10 @@ func liveDeployment(t *testing.T, e *env, id string) []string {
 // without (the Automation API) the engine deletes only what no protected resource needs.
 func destroyBoth(t *testing.T, ctx context.Context, e *env, s auto.Stack, stack string) {
 	before := len(exportState(t, e, stack))
-	if stack == "dev" {
+	if stack != "prod" { // nothing protected: everything goes
 		_, err := s.Destroy(ctx, optdestroy.Remove())
 		require.NoError(t, err)
-		t.Logf("dev destroy: %d resources deleted", before)
+		t.Logf("%s destroy: %d resources deleted", stack, before)
 		return
 	}
 	out, err := e.cliErr("destroy", "--yes", "--stack", stack)

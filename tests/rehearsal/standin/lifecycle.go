@@ -64,12 +64,20 @@ var forceNew = map[string][]string{
 	awstypes.SNSTopicSubscription:           {"topic", "protocol", "endpoint"},
 	awstypes.WAFv2WebAcl:                    {"name", "scope"},
 	awstypes.WAFv2WebAclAssociation:         {"resourceArn", "webAclArn"},
+	// terraform-provider-aws appautoscaling/scheduled_action.go: the action's key is ForceNew.
+	awstypes.AppAutoscalingScheduledAction: {"name", "resourceId", "scalableDimension", "serviceNamespace"},
+	// apigateway/domain_name.go: domain_name ForceNew (certificate and TLS policy update in
+	// place); base_path_mapping.go: a mapping belongs to one domain name.
+	awstypes.APIGatewayDomainName:      {"domainName"},
+	awstypes.APIGatewayBasePathMapping: {"domainName"},
 }
 
-// uniqueNames are the types whose "name" AWS keeps unique per account and region.
-var uniqueNames = []string{
-	awstypes.SageMakerModel, awstypes.SageMakerEndpointConfiguration,
-	awstypes.SageMakerEndpoint, awstypes.CloudWatchLogGroup, awstypes.IAMRole,
+// uniqueNames are the types whose name AWS keeps unique per account and region, with the input
+// that carries it (CreateDomainName: "The domain name … already exists").
+var uniqueNames = map[string]string{
+	awstypes.SageMakerModel: "name", awstypes.SageMakerEndpointConfiguration: "name",
+	awstypes.SageMakerEndpoint: "name", awstypes.CloudWatchLogGroup: "name", awstypes.IAMRole: "name",
+	awstypes.APIGatewayDomainName: "domainName",
 }
 
 // replaces returns the changed inputs that force a replacement.
@@ -87,10 +95,11 @@ func replaces(typ string, diffs []string) []string {
 
 // physicalName is a resource's unique name, "" when its type has none.
 func physicalName(typ string, in resource.PropertyMap) string {
-	if !slices.Contains(uniqueNames, typ) {
+	key, ok := uniqueNames[typ]
+	if !ok {
 		return ""
 	}
-	if v, ok := in["name"]; ok && v.IsString() {
+	if v, ok := in[resource.PropertyKey(key)]; ok && v.IsString() {
 		return v.StringValue()
 	}
 	return ""
@@ -236,11 +245,12 @@ const (
 	tRestAPI        = awstypes.APIGatewayRestApi
 )
 
-// variantModels are the model names of a configuration's production variants.
+// variantModels are the model names of a configuration's production and shadow variants.
 func variantModels(config map[string]any) []string {
 	var out []string
 	vs, _ := config["productionVariants"].([]any)
-	for _, v := range vs {
+	shadows, _ := config["shadowProductionVariants"].([]any)
+	for _, v := range append(slices.Clone(vs), shadows...) {
 		if m, ok := v.(map[string]any); ok {
 			out = append(out, fmt.Sprint(m["modelName"]))
 		}
