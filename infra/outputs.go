@@ -125,7 +125,7 @@ func (o *Outputs) curlExample() pulumi.StringOutput {
 		cmd += fmt.Sprintf(` -X %s -H 'Content-Type: %s' --data-binary @body`, kind.Method, kind.ContentType)
 	}
 	return o.API.InvokeURL.ApplyT(func(invokeURL string) string {
-		return fmt.Sprintf("%s '%s'", cmd, ex.URL(invokeURL, r))
+		return fmt.Sprintf("%s '%s'", cmd, ex.On(invokeURL+r.ResourcePath))
 	}).(pulumi.StringOutput)
 }
 

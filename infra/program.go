@@ -184,7 +184,7 @@ func deployAPI(ctx *pulumi.Context, cfg *config.StackConfig, platform iampolicy.
 // deployOps registers the API's alarms and dashboard, and the web ACL, when the stack turns
 // them on.
 func deployOps(ctx *pulumi.Context, cfg *config.StackConfig, region string, alarmActions pulumi.ArrayInput, out *Outputs) error {
-	routes := OpsRoutes(out.API.Routes)
+	routes := opsRoutes(out.API.Routes)
 	if cfg.Monitoring != nil {
 		endpointNames := cfg.EndpointNames()
 		var eps []ops.DashboardEndpoint
@@ -215,8 +215,8 @@ func deployOps(ctx *pulumi.Context, cfg *config.StackConfig, region string, alar
 	return nil
 }
 
-// OpsRoutes is what monitoring and the firewall know of the routes.
-func OpsRoutes(routes []api.Route) []ops.Route {
+// opsRoutes is what monitoring and the firewall know of the routes.
+func opsRoutes(routes []api.Route) []ops.Route {
 	var out []ops.Route
 	for _, r := range routes {
 		out = append(out, ops.Route{Path: r.Path, ResourcePath: r.ResourcePath, HTTPMethod: r.HTTPMethod, NumericItems: r.NumericItems()})

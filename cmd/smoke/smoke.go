@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -117,7 +116,7 @@ func Run(ctx context.Context, cfg Config, client *http.Client) (Report, error) {
 			case err != nil:
 				ck.Detail = err.Error()
 			case status != c.wantStatus:
-				ck.Detail = fmt.Sprintf("status %d, want %d: %s", status, c.wantStatus, snippet(body))
+				ck.Detail = fmt.Sprintf("status %d, want %d: %s", status, c.wantStatus, api.Snippet(body))
 			default:
 				if cerr := c.check(status, body); cerr != nil {
 					ck.Detail = cerr.Error()
@@ -182,13 +181,13 @@ func callsFor(kindName, base, body string) (calls []call, valid *call, err error
 	message := func(_ int, body []byte) error {
 		var v struct{ Message string }
 		if err := json.Unmarshal(body, &v); err != nil || v.Message == "" {
-			return fmt.Errorf("want a JSON {\"message\":…} body, got %s", snippet(body))
+			return fmt.Errorf("want a JSON {\"message\":…} body, got %s", api.Snippet(body))
 		}
 		return nil
 	}
 	examples := kind.Examples(api.Limits{MaxItems: 1, MaxK: 1})
 	request := func(name string, ex api.Example, key bool, status int) call {
-		c := call{name: name, method: kind.Method, url: exampleURL(base, ex), key: key, wantStatus: status, check: message}
+		c := call{name: name, method: kind.Method, url: ex.On(base), key: key, wantStatus: status, check: message}
 		if ex.Body != "" {
 			c.contentType, c.body = kind.ContentType, ex.Body
 		}
@@ -219,19 +218,6 @@ func callsFor(kindName, base, body string) (calls []call, valid *call, err error
 		valid = &calls[0]
 	}
 	return calls, valid, nil
-}
-
-// exampleURL is an example's URL on a route URL from the outputs ({user_id} left in place).
-func exampleURL(base string, ex api.Example) string {
-	u := strings.Replace(base, "{user_id}", url.PathEscape(ex.UserID), 1)
-	q := url.Values{}
-	for k, v := range ex.Query {
-		q.Set(k, v)
-	}
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
 }
 
 func do(ctx context.Context, client *http.Client, c call, key string) (int, []byte, time.Duration, error) {
@@ -271,13 +257,6 @@ func percentile(d []time.Duration, p float64) time.Duration {
 		rank = 0
 	}
 	return s[rank]
-}
-
-func snippet(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:200]) + "…"
-	}
-	return string(b)
 }
 
 func sortedRoutes(m map[string]string) []string {

@@ -156,7 +156,7 @@ var kinds = map[string]Kind{
 		CheckAnswer: func(ex Example, body []byte) error {
 			var v struct{ Ratings []float64 }
 			if n := strings.Count(ex.Query["items"], ",") + 1; json.Unmarshal(body, &v) != nil || len(v.Ratings) != n {
-				return fmt.Errorf("want {\"ratings\":[%d numbers]}, got %s", n, snippet(body))
+				return fmt.Errorf("want {\"ratings\":[%d numbers]}, got %s", n, Snippet(body))
 			}
 			return nil
 		},
@@ -214,7 +214,7 @@ var kinds = map[string]Kind{
 			}
 			k, _ := strconv.Atoi(ex.Query["k"])
 			if json.Unmarshal(body, &v) != nil || v.UserID != ex.UserID || v.InferenceType == "" || (k > 0 && len(v.Movies) > k) {
-				return fmt.Errorf("want {user_id, inference_type, movies (at most %d)}, got %s", k, snippet(body))
+				return fmt.Errorf("want {user_id, inference_type, movies (at most %d)}, got %s", k, Snippet(body))
 			}
 			return nil
 		},
@@ -246,15 +246,15 @@ var kinds = map[string]Kind{
 		},
 		CheckAnswer: func(_ Example, body []byte) error {
 			if !json.Valid(body) {
-				return fmt.Errorf("want JSON, got %s", snippet(body))
+				return fmt.Errorf("want JSON, got %s", Snippet(body))
 			}
 			return nil
 		},
 	},
 }
 
-// snippet shortens a body for a message.
-func snippet(b []byte) string {
+// Snippet shortens a body for a message (the answer checks here, the smoke test's reports).
+func Snippet(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	if len(s) > 200 {
 		s = s[:200] + "…"
@@ -265,16 +265,16 @@ func snippet(b []byte) string {
 // readable keeps the characters a query value may carry unescaped (RFC 3986 sub-delims and ":").
 var readable = strings.NewReplacer("%2C", ",", "%3A", ":")
 
-// URL is the example's request URL on a route: the stage's invoke URL, the resource path with
-// the user id, and the query (sorted, escaped).
-func (ex Example) URL(invokeURL string, r Route) string {
-	path := strings.Replace(r.ResourcePath, "{user_id}", url.PathEscape(ex.UserID), 1)
+// On is the example's request URL on a route URL ({user_id} where the user id goes: the stack's
+// routeUrls output, or the invoke URL and the resource path), the query sorted and escaped.
+func (ex Example) On(routeURL string) string {
+	u := strings.Replace(routeURL, "{user_id}", url.PathEscape(ex.UserID), 1)
 	var q []string
 	for _, k := range slices.Sorted(maps.Keys(ex.Query)) {
 		q = append(q, k+"="+readable.Replace(url.QueryEscape(ex.Query[k])))
 	}
 	if len(q) == 0 {
-		return invokeURL + path
+		return u
 	}
-	return invokeURL + path + "?" + strings.Join(q, "&")
+	return u + "?" + strings.Join(q, "&")
 }

@@ -132,10 +132,7 @@ func ArtifactReadPolicy(p Platform, artifact S3Object) PolicyDocument {
 // keeps the model's artifacts in (the version's own artifact URL is in the registry, not
 // known before the package is read).
 func ModelPackageReadPolicy(p Platform, packageArn string, artifacts S3Prefix) PolicyDocument {
-	objects := fmt.Sprintf("arn:%s:s3:::%s/*", p.Partition, artifacts.Bucket)
-	if artifacts.Prefix != "" {
-		objects = fmt.Sprintf("arn:%s:s3:::%s/%s/*", p.Partition, artifacts.Bucket, artifacts.Prefix)
-	}
+	objects := artifacts.ObjectsARN(p.Partition)
 	return PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{
 		{Sid: "DescribeModelPackage", Effect: "Allow", Action: []string{"sagemaker:DescribeModelPackage"}, Resource: []string{packageArn}},
 		{Sid: "ReadModelPackageArtifacts", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objects}},
@@ -146,10 +143,7 @@ func ModelPackageReadPolicy(p Platform, packageArn string, artifacts S3Prefix) P
 // under exactly the capture prefix, and, with a KMS key, data keys of exactly that key
 // (SageMaker writes the capture files as the endpoint's execution role).
 func CapturePolicy(p Platform, dest S3Prefix, kmsKeyArn string) PolicyDocument {
-	objects := fmt.Sprintf("arn:%s:s3:::%s/*", p.Partition, dest.Bucket)
-	if dest.Prefix != "" {
-		objects = fmt.Sprintf("arn:%s:s3:::%s/%s/*", p.Partition, dest.Bucket, dest.Prefix)
-	}
+	objects := dest.ObjectsARN(p.Partition)
 	doc := PolicyDocument{Version: "2012-10-17", Statement: []PolicyStatement{{
 		Sid: "WriteDataCapture", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{objects},
 	}}}

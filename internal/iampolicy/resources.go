@@ -55,3 +55,11 @@ func ParseS3Prefix(uri string) (S3Prefix, error) {
 	}
 	return S3Prefix{Bucket: m[1], Prefix: m[2]}, nil
 }
+
+// ObjectsARN is the ARN of every object under the prefix (the whole bucket for "").
+func (d S3Prefix) ObjectsARN(partition string) string {
+	if d.Prefix == "" {
+		return fmt.Sprintf("arn:%s:s3:::%s/*", partition, d.Bucket)
+	}
+	return fmt.Sprintf("arn:%s:s3:::%s/%s/*", partition, d.Bucket, d.Prefix)
+}
