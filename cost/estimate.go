@@ -69,8 +69,11 @@ func Estimate(resources []Resource) ([]Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	for range byType[typeRestAPI] {
+	for _, r := range byType[typeRestAPI] {
 		lines = append(lines, Line{Basis: PerMillionRequests, Item: "REST API requests", Min: 1e6, Max: 1e6, Price: "apigateway.rest.requests"})
+		if strings.Contains(str(r.Inputs["body"]), `"x-amazon-apigateway-binary-media-types"`) {
+			lines = append(lines, Line{Basis: PerUse, Item: "data processed in by the endpoints (binary routes send whole files, up to 6 MB a request)", Price: "sagemaker.data-in"})
+		}
 	}
 	for _, r := range byType[typeStage] {
 		if on, _ := r.Inputs["cacheClusterEnabled"].(bool); on {

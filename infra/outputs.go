@@ -122,7 +122,7 @@ func (o *Outputs) curlExample() pulumi.StringOutput {
 	key := fmt.Sprintf(`$(pulumi stack output %s --stack %s --show-secrets --json | jq -r '.["%s"]')`, OutAPIKeyValues, o.Stack, clients[0])
 	cmd := fmt.Sprintf(`curl -sS -H "x-api-key: %s"`, key)
 	if ex.Body != "" {
-		cmd += fmt.Sprintf(` -X %s -H 'Content-Type: %s' --data-binary @body`, kind.Method, kind.ContentType)
+		cmd += fmt.Sprintf(` -X %s -H 'Content-Type: %s' --data-binary @body`, kind.Method, r.ContentType)
 	}
 	return o.API.InvokeURL.ApplyT(func(invokeURL string) string {
 		return fmt.Sprintf("%s '%s'", cmd, ex.On(invokeURL+r.ResourcePath))

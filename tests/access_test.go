@@ -143,10 +143,14 @@ func TestAccessOutputs(t *testing.T) {
 		}
 		assert.Len(t, keys, len(wantClients[stack]))
 		names := run.Output(infra.OutEndpointNames).(map[string]any)
-		assert.Equal(t, map[string]any{
+		want := map[string]any{
 			"ratings": "ml-rest-api-" + stack + "-ratings", "recommendations": "ml-rest-api-" + stack + "-recommendations",
 			"propensity": "ml-rest-api-" + stack + "-propensity",
-		}, names)
+		}
+		if stack == "dev" {
+			want["posters"] = "ml-rest-api-dev-posters"
+		}
+		assert.Equal(t, want, names)
 	}
 }
 
@@ -178,7 +182,7 @@ var badAccess = []struct {
 	}, []string{`ml-rest-api:access.plans.partner.routeThrottles.top-movies: no route has path "top-movies"; use one of predicted-ratings, recommended-movies, propensity-scores`}},
 	{"duplicate route path", "dev", func(c map[string]any) {
 		obj(c, "api")["routes"] = append(obj(c, "api")["routes"].([]any), map[string]any{"path": "predicted-ratings", "kind": "ratings", "model": "ratings"})
-	}, []string{`ml-rest-api:api.routes[3].path: duplicate route path "predicted-ratings"; each path may appear once`}},
+	}, []string{`ml-rest-api:api.routes[4].path: duplicate route path "predicted-ratings"; each path may appear once`}},
 	{"client name not lower-case", "dev", func(c map[string]any) { obj(c, "access", "clients")["TV_App"] = map[string]any{"plan": "developer"} },
 		[]string{`ml-rest-api:access.clients.TV_App: client names must match ^[a-z][a-z0-9-]{0,62}$`}},
 	{"canary model missing", "prod", func(c map[string]any) { obj(c, "canary")["model"] = "ranker" },

@@ -63,6 +63,9 @@ var wantRoutes = []struct {
 		map[string][2]string{"200": {"", templates.CSVResponse}, "400": {modelError, templates.CSVRejected}, "503": {transient, templates.ModelUnavailable}}},
 }
 
+// wantBinaryRoutes are the binary routes (TestBinaryRoute checks their operations).
+var wantBinaryRoutes = map[string][]string{"dev": {"poster-genres"}}
+
 // Selection patterns: a 4XX other than 429 is a model error; 429 and 5XX are transient.
 const (
 	modelError = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
@@ -144,6 +147,9 @@ func TestRoutesAndIntegrations(t *testing.T) {
 				}
 				assert.True(t, doc.has(tMethodRes, op+" 400"), "400 is declared for invalid input")
 			}
+			for _, path := range wantBinaryRoutes[stack] {
+				want = append(want, "/"+path)
+			}
 			assert.ElementsMatch(t, want, resources, "no resource beyond the routes'")
 		})
 	}
@@ -155,7 +161,7 @@ func TestEveryMethodRequiresAKey(t *testing.T) {
 	for _, stack := range stacks {
 		doc := importAPI(t, runStack(t, stack))
 		methods := doc.all(tMethod)
-		require.Len(t, methods, 2*len(wantRoutes), "one method and one preflight per route")
+		require.Len(t, methods, 2*(len(wantRoutes)+len(wantBinaryRoutes[stack])), "one method and one preflight per route")
 		for _, m := range methods {
 			if m.Inputs["httpMethod"] == "OPTIONS" {
 				assert.Equal(t, false, m.Inputs["apiKeyRequired"], m.Name)
@@ -242,7 +248,7 @@ func TestNoPerRouteResources(t *testing.T) {
 func TestInvokeRolePolicies(t *testing.T) {
 	t.Parallel()
 	endpoints := map[string][]string{
-		"dev":  {"propensity", "ratings", "recommendations"},
+		"dev":  {"posters", "propensity", "ratings", "recommendations"},
 		"prod": {"propensity", "ratings", "ratings-canary", "recommendations"},
 	}
 	for _, stack := range stacks {
@@ -341,13 +347,17 @@ func TestAPIOutputs(t *testing.T) {
 		assert.Equal(t, base, run.Output(infra.OutInvokeURL))
 		assert.Equal(t, id, run.Output(infra.OutRestAPIID))
 		assert.Equal(t, stack, run.Output(infra.OutStageName))
-		assert.Equal(t, map[string]any{
+		urls := map[string]any{
 			"predicted-ratings":  base + "/predicted-ratings/{user_id}",
 			"recommended-movies": base + "/recommended-movies/{user_id}",
 			"propensity-scores":  base + "/propensity-scores",
-		}, run.Output(infra.OutRouteURLs))
-		assert.Equal(t, map[string]any{"predicted-ratings": "ratings", "recommended-movies": "recommendations", "propensity-scores": "csv"},
-			run.Output(infra.OutRouteKinds))
+		}
+		kinds := map[string]any{"predicted-ratings": "ratings", "recommended-movies": "recommendations", "propensity-scores": "csv"}
+		for _, path := range wantBinaryRoutes[stack] {
+			urls[path], kinds[path] = base+"/"+path, "binary"
+		}
+		assert.Equal(t, urls, run.Output(infra.OutRouteURLs))
+		assert.Equal(t, kinds, run.Output(infra.OutRouteKinds))
 	}
 }
 

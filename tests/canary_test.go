@@ -20,7 +20,7 @@ func TestDevHasNoCanary(t *testing.T) {
 	run := runStack(t, "dev")
 	assert.Nil(t, run.Get(tStage, "api-stage").In("canarySettings"))
 	assert.False(t, run.Has(names.TypeModelEndpoint, "ratings-canary"))
-	assert.Len(t, run.All(tEndpoint), 3)
+	assert.Len(t, run.All(tEndpoint), 4)
 	assert.Equal(t, "", run.Output(infra.OutCanaryEndpointName))
 }
 

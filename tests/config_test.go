@@ -170,7 +170,7 @@ var badConfigs = []struct {
 			`ml-rest-api:models.ratings.modelDataUrl: must be an S3 URL of a .tar.gz artifact like s3://my-bucket/models/ratings/model.tar.gz (got "s3://bucket/model.zip")`,
 			`ml-rest-api:models.ratings.serverless.memorySizeInMb: must be one of 1024, 2048, 3072, 4096, 5120, 6144 (got 1000)`,
 			`ml-rest-api:api.integrationTimeoutMs: must be between 50 and 29000 (got 60000); more needs the raised quota (Service Quotas, API Gateway "Maximum integration timeout in milliseconds") and api.raisedIntegrationTimeoutQuota: true`,
-			`ml-rest-api:api.routes[1].model: model "ranker" is not declared under ml-rest-api:models; use one of propensity, ratings, recommendations`,
+			`ml-rest-api:api.routes[1].model: model "ranker" is not declared under ml-rest-api:models; use one of posters, propensity, ratings, recommendations`,
 		},
 	},
 	{
@@ -430,6 +430,41 @@ var badConfigs = []struct {
 		name: "missing required key",
 		edit: func(c map[string]any) { delete(c, "models") },
 		want: []string{`ml-rest-api:models: missing; add it to Pulumi.dev.yaml (see README, Configuration)`},
+	},
+	// Issue 17, item 2: a binary route's media types (dev's route 3 is poster-genres).
+	{
+		name: "binary route without media types",
+		edit: func(c map[string]any) { delete(obj(c, "api", "routes", 3), "contentTypes") },
+		want: []string{`ml-rest-api:api.routes[3].contentTypes: list the media types the model takes, e.g. [image/jpeg, image/png]`},
+	},
+	{
+		name: "media types on a route of another kind",
+		edit: func(c map[string]any) { obj(c, "api", "routes", 0)["contentTypes"] = []any{"image/png"} },
+		want: []string{`ml-rest-api:api.routes[0].contentTypes: applies to routes of kind binary only; remove it`},
+	},
+	{
+		name: "binary media types other routes, browsers or forms use",
+		edit: func(c map[string]any) {
+			obj(c, "api", "routes", 3)["contentTypes"] = []any{"*/*", "image/*", "application/json", "text/csv", "multipart/form-data", "image/svg+xml", "Image/PNG", "image/png; q=1", "image/png", "image/png"}
+		},
+		want: []string{
+			`ml-rest-api:api.routes[3].contentTypes[0]: must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no "+" (stage variable values cannot hold it) (got "*/*")`,
+			`ml-rest-api:api.routes[3].contentTypes[1]: must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no "+" (stage variable values cannot hold it) (got "image/*")`,
+			`ml-rest-api:api.routes[3].contentTypes[2]: "application/json" is read by the other route kinds' templates as text; binary media types are API-wide, so it cannot be one`,
+			`ml-rest-api:api.routes[3].contentTypes[3]: "text/csv" is read by the other route kinds' templates as text; binary media types are API-wide, so it cannot be one`,
+			`ml-rest-api:api.routes[3].contentTypes[4]: "multipart/form-data": a multipart form wraps the file in text the model cannot read; clients send the file's bytes with its own type (e.g. image/png), and multipart/form-data is answered 415`,
+			`ml-rest-api:api.routes[3].contentTypes[5]: must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no "+" (stage variable values cannot hold it) (got "image/svg+xml")`,
+			`ml-rest-api:api.routes[3].contentTypes[6]: must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no "+" (stage variable values cannot hold it) (got "Image/PNG")`,
+			`ml-rest-api:api.routes[3].contentTypes[7]: must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no "+" (stage variable values cannot hold it) (got "image/png; q=1")`,
+			`ml-rest-api:api.routes[3].contentTypes[9]: duplicate media type "image/png"`,
+		},
+	},
+	{
+		name: "binary route cached",
+		edit: func(c map[string]any) {
+			obj(c, "api")["cache"] = map[string]any{"clusterSizeGb": "0.5", "ttlSeconds": 60, "routes": []any{"poster-genres"}}
+		},
+		want: []string{`ml-rest-api:api.cache.routes[0]: route "poster-genres" is a POST (binary) route; only routes of kind ratings, recommendations are cached`},
 	},
 }
 

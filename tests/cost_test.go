@@ -89,20 +89,31 @@ func TestCostEstimateProd(t *testing.T) {
 }
 
 func TestCostEstimateDev(t *testing.T) {
-	p := byPrice(t, estimate(t, "dev"))
 	var monthly []string
-	for k, l := range p {
+	items := map[string]string{} // item → price key
+	for _, l := range estimate(t, "dev") {
 		if l.Basis == cost.Monthly {
-			monthly = append(monthly, k)
+			monthly = append(monthly, l.Price)
 		}
+		items[l.Item] = l.Price
 	}
 	// Serverless without provisioned concurrency, no alarms, no WAF, no cache: only the
 	// dashboard and its metric filter are billed with no traffic.
 	assert.ElementsMatch(t, []string{"cloudwatch.dashboard", "cloudwatch.metric"}, monthly)
-	assert.Equal(t, "ml-rest-api-dev-ratings: serverless inference (2 GB, up to 5 concurrent)", p["sagemaker.serverless.inference.2048MB"].Item)
-	assert.Equal(t, "ml-rest-api-dev-propensity: serverless inference (1 GB, up to 2 concurrent)", p["sagemaker.serverless.inference.1024MB"].Item)
-	assert.Equal(t, "ml-rest-api-dev-recommendations: serverless inference (3 GB, up to 5 concurrent)", p["sagemaker.serverless.inference.3072MB"].Item)
-	assert.Equal(t, "log storage (kept 7 days)", p["logs.storage"].Item)
+	for item, price := range map[string]string{
+		"ml-rest-api-dev-ratings: serverless inference (2 GB, up to 5 concurrent)":         "sagemaker.serverless.inference.2048MB",
+		"ml-rest-api-dev-propensity: serverless inference (1 GB, up to 2 concurrent)":      "sagemaker.serverless.inference.1024MB",
+		"ml-rest-api-dev-recommendations: serverless inference (3 GB, up to 5 concurrent)": "sagemaker.serverless.inference.3072MB",
+		"ml-rest-api-dev-posters: serverless inference (3 GB, up to 2 concurrent)":         "sagemaker.serverless.inference.3072MB",
+		"log storage (kept 7 days)": "logs.storage",
+		// The binary route (issue 17, item 2) sends whole files: the data endpoints take in.
+		"data processed in by the endpoints (binary routes send whole files, up to 6 MB a request)": "sagemaker.data-in",
+	} {
+		assert.Equal(t, price, items[item], item)
+	}
+	for _, l := range estimate(t, "prod") {
+		assert.NotEqual(t, "sagemaker.data-in", l.Price, "prod has no binary route")
+	}
 }
 
 func TestCostFollowsTheConfig(t *testing.T) {

@@ -47,6 +47,7 @@ var wantModels = map[string]map[string]struct {
 		"ratings":         {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/object2vec:1", dataURL: "s3://ml-rest-api-artifacts-dev/models/ratings/v1/model.tar.gz", memory: 2048, concurrent: 5},
 		"recommendations": {image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/movie-recommender:1.4.0", dataURL: "s3://ml-rest-api-artifacts-dev/models/recommendations/v1/model.tar.gz", memory: 3072, concurrent: 5},
 		"propensity":      {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/linear-learner:1", dataURL: "s3://ml-rest-api-artifacts-dev/models/propensity/v3/model.tar.gz", memory: 1024, concurrent: 2},
+		"posters":         {image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/poster-classifier:2.0.1", dataURL: "s3://ml-rest-api-artifacts-dev/models/posters/v2/model.tar.gz", memory: 3072, concurrent: 2},
 	},
 	"prod": {
 		"ratings":         {image: "438346466558.dkr.ecr.eu-west-1.amazonaws.com/object2vec:1", dataURL: "s3://ml-rest-api-artifacts-prod/models/ratings/v1/model.tar.gz", instance: "ml.m5.large", count: 2, minCap: 2, maxCap: 6, target: 300},

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -97,11 +99,19 @@ func exampleCase(r api.Route, kind api.Kind, ex api.Example) Case {
 		c.Query[k] = []string{v}
 	}
 	if ex.Body != "" {
-		body := ex.Body
-		c.Headers, c.Body = map[string][]string{"Content-Type": {kind.ContentType}}, &body
+		body, contentType := ex.Body, ex.ContentType
+		if contentType == "" {
+			contentType = r.ContentType
+		}
+		c.Headers, c.Body = map[string][]string{"Content-Type": {contentType}}, &body
 	}
 	return c
 }
+
+// Sendable reports whether TestInvokeMethod can send the case's body: its body is a string
+// (apigateway TestInvokeMethodRequest), so bytes that are not UTF-8 (a binary route's image)
+// cannot be; the smoke test sends those (cmd/smoke -binary).
+func (c Case) Sendable() bool { return c.Body == nil || utf8.ValidString(*c.Body) }
 
 // Invoker runs one method of the deployed API (apigateway:TestInvokeMethod).
 type Invoker interface {
@@ -231,11 +241,30 @@ func (rn *Runner) one(ctx context.Context, ids map[string]string, c Case) Result
 	log := parseLog(aws.ToString(out.Log))
 	res.AWSStatus, res.AWSBody = int(out.Status), aws.ToString(out.Body)
 
-	// The request template: the payload the model got.
-	payload, _, err := vtl.Render(rn.Renderer, op.RequestTemplate, req, nil, 0)
-	if err != nil {
-		res.Err = fmt.Errorf("local request render: %w", err)
+	// What API Gateway does with the body (the request template, a passthrough, or its own
+	// 415), then the payload the model got.
+	var contentType string
+	if v := req.Headers["Content-Type"]; len(v) > 0 {
+		contentType = v[0]
+	}
+	tmpl, err := op.RequestTemplateFor(contentType)
+	var payload string
+	switch {
+	case errors.Is(err, api.ErrUnsupportedMediaType):
+		if res.AWSStatus != 415 {
+			res.Differences = append(res.Differences, fmt.Sprintf("client status: local 415 (no template for Content-Type %q), AWS %d", contentType, res.AWSStatus))
+		}
 		return res
+	case err != nil:
+		res.Err = err
+		return res
+	case tmpl == "" && c.Body != nil:
+		payload = *c.Body
+	case tmpl != "":
+		if payload, _, err = vtl.Render(rn.Renderer, tmpl, req, nil, 0); err != nil {
+			res.Err = fmt.Errorf("local request render: %w", err)
+			return res
+		}
 	}
 	if !log.hasRequest {
 		res.Differences = append(res.Differences, "the execution log has no \"Endpoint request body after transformations\" (was the model called?)")

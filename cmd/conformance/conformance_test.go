@@ -44,6 +44,7 @@ func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"item": []map[string]any{
 			{"id": "root", "path": "/"}, {"id": "r1", "path": "/predicted-ratings"}, {"id": "r2", "path": "/predicted-ratings/{user_id}"},
 			{"id": "r3", "path": "/recommended-movies"}, {"id": "r4", "path": "/recommended-movies/{user_id}"}, {"id": "r5", "path": "/propensity-scores"},
+			{"id": "r6", "path": "/poster-genres"},
 		}})
 	case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/methods/"):
 		var in map[string]any
@@ -93,7 +94,7 @@ func conformance(t *testing.T, answer func(path string) map[string]any, args opt
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	outputs := `{"restApiId":"a1b2c3d4e5","stageName":"dev","invokeUrl":"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/dev",
-"routeKinds":{"predicted-ratings":"ratings","recommended-movies":"recommendations","propensity-scores":"csv"},
+"routeKinds":{"predicted-ratings":"ratings","recommended-movies":"recommendations","propensity-scores":"csv","poster-genres":"binary"},
 "apiKeyValues":{"tv-app-dev":"` + secretKey + `"}}`
 	args.stack, args.endpoint = "dev", srv.URL
 	var out bytes.Buffer
@@ -157,8 +158,9 @@ func TestDifferences(t *testing.T) {
 func TestEveryCaseOnce(t *testing.T) {
 	_, out, fake, err := conformance(t, valid, options{})
 	require.NoError(t, err)
-	assert.Len(t, fake.calls, 9, "dev: 4 ratings cases, 4 recommendations cases, 1 CSV case; one model call each")
+	assert.Len(t, fake.calls, 11, "dev: 4 ratings cases, 4 recommendations cases, 1 CSV case, 2 binary cases; one model call each")
 	assert.Contains(t, out, "propensity-scores")
+	assert.Contains(t, out, "skipped poster-genres image: a binary body, which TestInvokeMethod (a string body) cannot send")
 	_, _, _, err = conformance(t, valid, options{route: "nope"})
 	assert.EqualError(t, err, `no case matches -route "nope" -case ""`)
 }

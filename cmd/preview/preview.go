@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ml-rest-api/ml-rest-api/infra"
 	restapi "github.com/ml-rest-api/ml-rest-api/infra/api"
@@ -25,6 +26,8 @@ type Transcript struct {
 	Route        restapi.Route
 	Endpoint     string
 	RequestLine  string
+	ContentType  string // the request's (application/json when it has none)
+	Passthrough  bool   // no request template: the body passes to the model unchanged
 	Payload      string
 	ModelStatus  int
 	ModelBody    string
@@ -60,15 +63,60 @@ func Run(o Options) (*Transcript, error) {
 		return nil, fmt.Errorf("stack %s has no route %q; routes: %s", o.Stack, o.Route, strings.Join(paths, ", "))
 	}
 	endpoints := cfg.EndpointNames()
+	req, err := methodRequest(o, route, stackAPI.StageVariables, cfg.API.StageName)
+	if err != nil {
+		return nil, err
+	}
+	// Render what is deployed: the templates as the document carries them.
+	op := stackAPI.Operations[route.Path]
+	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
+	if v := req.Headers["Content-Type"]; len(v) > 0 {
+		t.ContentType = v[0]
+	}
+	renderer := vtl.Renderer(root)
+	tmpl, err := op.RequestTemplateFor(t.ContentType)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("Content-Type %q: %w", t.ContentType, err)
+	case tmpl == "":
+		t.Passthrough = true
+		if req.Body != nil {
+			t.Payload = *req.Body
+		}
+	default:
+		if t.Payload, _, err = vtl.Render(renderer, tmpl, req, nil, 0); err != nil {
+			return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
+		}
+	}
+	t.ModelBody = o.ModelResponse
+	if t.ModelBody == "" {
+		kind, _ := restapi.LookupKind(route.Kind)
+		t.ModelBody = kind.ModelAnswer(t.Payload)
+	}
+	t.Response = op.Select(o.ModelStatus)
+	status, _ := strconv.Atoi(t.Response.StatusCode)
+	var ov vtl.Overrides
+	if t.ClientBody, ov, err = vtl.Render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
+		return nil, fmt.Errorf("response template %s: %w", t.Response.TemplateName, err)
+	}
+	t.ClientStatus = ov.Status
+	t.Headers, _ = ov.ResponseOverride["header"].(map[string]any)
+	return t, nil
+}
+
+// methodRequest is the method request the templates see: the route, the name=value arguments
+// (path parameters, query parameters, header:Name=value) and the body file, sent as the
+// route's content type unless a Content-Type header is given.
+func methodRequest(o Options, route *restapi.Route, vars map[string]string, stage string) (request, error) {
 	req := request{
 		Method: route.HTTPMethod, Resource: route.ResourcePath, PathParameters: map[string]string{},
 		QueryStringParameters: map[string][]string{}, Headers: map[string][]string{},
-		StageVariables: stackAPI.StageVariables, Context: map[string]any{"stage": cfg.API.StageName},
+		StageVariables: vars, Context: map[string]any{"stage": stage},
 	}
 	for _, a := range o.Args {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
-			return nil, fmt.Errorf("argument %q: write name=value (or header:Name=value)", a)
+			return req, fmt.Errorf("argument %q: write name=value (or header:Name=value)", a)
 		}
 		switch {
 		case strings.HasPrefix(k, "header:"):
@@ -87,33 +135,15 @@ func Run(o Options) (*Transcript, error) {
 	if o.BodyFile != "" {
 		b, err := os.ReadFile(o.BodyFile)
 		if err != nil {
-			return nil, err
+			return req, err
 		}
 		body := string(b)
 		req.Body = &body
-		req.Headers["Content-Type"] = []string{route.ContentType}
+		if _, set := req.Headers["Content-Type"]; !set {
+			req.Headers["Content-Type"] = []string{route.ContentType}
+		}
 	}
-	// Render what is deployed: the templates as the document carries them.
-	op := stackAPI.Operations[route.Path]
-	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
-	renderer := vtl.Renderer(root)
-	if t.Payload, _, err = vtl.Render(renderer, op.RequestTemplate, req, nil, 0); err != nil {
-		return nil, fmt.Errorf("request template %s: %w", route.RequestTemplateName, err)
-	}
-	t.ModelBody = o.ModelResponse
-	if t.ModelBody == "" {
-		kind, _ := restapi.LookupKind(route.Kind)
-		t.ModelBody = kind.ModelAnswer(t.Payload)
-	}
-	t.Response = op.Select(o.ModelStatus)
-	status, _ := strconv.Atoi(t.Response.StatusCode)
-	var ov vtl.Overrides
-	if t.ClientBody, ov, err = vtl.Render(renderer, t.Response.Template, req, &t.ModelBody, status); err != nil {
-		return nil, fmt.Errorf("response template %s: %w", t.Response.TemplateName, err)
-	}
-	t.ClientStatus = ov.Status
-	t.Headers, _ = ov.ResponseOverride["header"].(map[string]any)
-	return t, nil
+	return req, nil
 }
 
 func requestLine(r request) string {
@@ -136,7 +166,14 @@ func (t *Transcript) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "route        %s %s -> model %s (endpoint %s, stage variable %s)\n", t.Route.HTTPMethod, t.Route.ResourcePath, t.Route.Model, t.Endpoint, names.StageVariableEndpoint(t.Route.Model))
 	fmt.Fprintf(&b, "request      %s\n", t.RequestLine)
-	fmt.Fprintf(&b, "\nmodel receives (%s, %s):\n%s\n", t.Route.ContentType, t.Route.RequestTemplateName, strings.TrimSuffix(t.Payload, "\n"))
+	switch {
+	case t.Passthrough && !utf8.ValidString(t.Payload):
+		fmt.Fprintf(&b, "\nmodel receives (%s, no request template): the %d bytes of the body, unchanged\n", t.ContentType, len(t.Payload))
+	case t.Passthrough:
+		fmt.Fprintf(&b, "\nmodel receives (%s, no request template): the body, unchanged:\n%s\n", t.ContentType, strings.TrimSuffix(t.Payload, "\n"))
+	default:
+		fmt.Fprintf(&b, "\nmodel receives (%s, %s):\n%s\n", t.Route.ContentType, t.Route.RequestTemplateName, strings.TrimSuffix(t.Payload, "\n"))
+	}
 	fmt.Fprintf(&b, "\nmodel answers %d:\n%s\n", t.ModelStatus, t.ModelBody)
 	pattern := t.Response.SelectionPattern
 	if pattern == "" {

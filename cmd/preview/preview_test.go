@@ -57,5 +57,32 @@ func TestPreviewModelErrorAndSamples(t *testing.T) {
 	assert.Equal(t, `{"predictions":[{"score":0.5},{"score":0.5}]}`+"\n", tr.ClientBody)
 
 	_, err = Run(Options{Stack: "dev", Route: "nope", ModelStatus: 200})
-	assert.EqualError(t, err, `stack dev has no route "nope"; routes: predicted-ratings, recommended-movies, propensity-scores`)
+	assert.EqualError(t, err, `stack dev has no route "nope"; routes: predicted-ratings, recommended-movies, propensity-scores, poster-genres`)
+}
+
+// Issue 17, item 2: a binary route has no request template; the preview shows the bytes pass
+// unchanged and what each Content-Type gets.
+func TestPreviewBinaryRoute(t *testing.T) {
+	needRenderer(t)
+	png := filepath.Join(t.TempDir(), "poster.png")
+	bytes := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
+	require.NoError(t, os.WriteFile(png, []byte(bytes), 0o600))
+	tr, err := Run(Options{Stack: "dev", Route: "poster-genres", ModelStatus: 200, BodyFile: png})
+	require.NoError(t, err)
+	assert.True(t, tr.Passthrough)
+	assert.Equal(t, "image/jpeg", tr.ContentType, "the route's first type by default")
+	assert.Equal(t, bytes, tr.Payload, "byte for byte")
+	assert.Equal(t, 200, orOK(tr.ClientStatus))
+	assert.Contains(t, tr.String(), "model receives (image/jpeg, no request template): the 18 bytes of the body, unchanged")
+
+	tr, err = Run(Options{Stack: "dev", Route: "poster-genres", ModelStatus: 200, BodyFile: png, Args: []string{"header:Content-Type=multipart/form-data; boundary=x"}})
+	require.NoError(t, err)
+	assert.Equal(t, 415, tr.ClientStatus, "the model ran, its answer does not pass")
+}
+
+func orOK(status int) int {
+	if status == 0 {
+		return 200
+	}
+	return status
 }

@@ -22,18 +22,20 @@ func main() {
 	var cfg Config
 	outputs := flag.String("outputs", "-", "stack outputs JSON file (`pulumi stack output --json --show-secrets`), - for stdin")
 	csvFile := flag.String("csv", "", "CSV body for CSV routes (without it their valid call is skipped)")
+	binaryFile := flag.String("binary", "", "a file for binary routes, e.g. an image the model takes (without it their valid call is skipped)")
+	flag.StringVar(&cfg.BinaryType, "binary-type", "", "the -binary file's media type, one of the route's contentTypes (default: sniffed from its bytes)")
 	flag.StringVar(&cfg.Client, "client", "", "client whose API key is used (default: the first)")
 	flag.IntVar(&cfg.Requests, "n", 10, "timed valid requests per route")
 	timeout := flag.Duration("timeout", 30*time.Second, "timeout per request")
 	flag.Parse()
 
-	if err := run(&cfg, *outputs, *csvFile, *timeout); err != nil {
+	if err := run(&cfg, *outputs, *csvFile, *binaryFile, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "smoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg *Config, outputs, csvFile string, timeout time.Duration) error {
+func run(cfg *Config, outputs, csvFile, binaryFile string, timeout time.Duration) error {
 	in := io.Reader(os.Stdin)
 	if outputs != "-" {
 		f, err := os.Open(outputs)
@@ -52,6 +54,13 @@ func run(cfg *Config, outputs, csvFile string, timeout time.Duration) error {
 			return err
 		}
 		cfg.CSV = string(b)
+	}
+	if binaryFile != "" {
+		b, err := os.ReadFile(binaryFile)
+		if err != nil {
+			return err
+		}
+		cfg.Binary = string(b)
 	}
 	rep, err := Run(context.Background(), *cfg, &http.Client{Timeout: timeout})
 	if err != nil {

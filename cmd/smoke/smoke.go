@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,24 @@ type Config struct {
 	Requests int
 	// CSV is a request body for CSV routes; without it their valid call is skipped.
 	CSV string
+	// Binary is a file for binary routes, sent as BinaryType (default: sniffed from the bytes,
+	// net/http.DetectContentType); without it their valid call is skipped.
+	Binary, BinaryType string
+}
+
+// body is the request body a route kind's valid call sends, and its type ("" when the kind
+// takes the example's own body).
+func (c Config) body(kind api.Kind) (body, contentType string) {
+	switch {
+	case kind.ContentTypes:
+		if c.BinaryType == "" && c.Binary != "" {
+			return c.Binary, http.DetectContentType([]byte(c.Binary))
+		}
+		return c.Binary, c.BinaryType
+	case kind.ContentType == "text/csv":
+		return c.CSV, kind.ContentType
+	}
+	return "", ""
 }
 
 // Check is one checked call.
@@ -105,7 +124,7 @@ func Run(ctx context.Context, cfg Config, client *http.Client) (Report, error) {
 	for _, route := range sortedRoutes(cfg.Outputs.RouteURLs) {
 		base := cfg.Outputs.RouteURLs[route]
 		kind := cfg.Outputs.RouteKinds[route]
-		calls, valid, err := callsFor(kind, base, cfg.CSV)
+		calls, valid, err := callsFor(kind, base, cfg)
 		if err != nil {
 			return rep, fmt.Errorf("route %s: %w", route, err)
 		}
@@ -127,7 +146,7 @@ func Run(ctx context.Context, cfg Config, client *http.Client) (Report, error) {
 			rep.Checks = append(rep.Checks, ck)
 		}
 		if valid == nil {
-			rep.Checks = append(rep.Checks, Check{Route: route, Name: "valid request", Skipped: true, Detail: "no -csv body given"})
+			rep.Checks = append(rep.Checks, Check{Route: route, Name: "valid request", Skipped: true, Detail: "no -csv or -binary body given"})
 			continue
 		}
 		var times []time.Duration
@@ -170,10 +189,10 @@ func pickKey(cfg Config) (string, error) {
 }
 
 // callsFor builds a route's calls from its kind's examples (api.Kind): the valid request, the
-// first invalid one (400), for kinds with a body one with the wrong content type (415), and the
-// valid request without a key (403). valid is the call to time (nil: skipped — a kind with a
-// body needs one from -csv).
-func callsFor(kindName, base, body string) (calls []call, valid *call, err error) {
+// first invalid one (400), for kinds with a body one with the wrong content type (the kind's
+// 415 example, else JSON), and the valid request without a key (403). valid is the call to time
+// (nil: skipped — a kind with a body needs one from -csv or -binary).
+func callsFor(kindName, base string, cfg Config) (calls []call, valid *call, err error) {
 	kind, ok := api.LookupKind(kindName)
 	if !ok {
 		return nil, nil, fmt.Errorf("unknown route kind %q (routeKinds output)", kindName)
@@ -189,13 +208,13 @@ func callsFor(kindName, base, body string) (calls []call, valid *call, err error
 	request := func(name string, ex api.Example, key bool, status int) call {
 		c := call{name: name, method: kind.Method, url: ex.On(base), key: key, wantStatus: status, check: message}
 		if ex.Body != "" {
-			c.contentType, c.body = kind.ContentType, ex.Body
+			c.contentType, c.body = cmp.Or(ex.ContentType, kind.ContentType), ex.Body
 		}
 		return c
 	}
 	ex := examples[0]
 	if ex.Body != "" {
-		ex.Body = body
+		ex.Body, ex.ContentType = cfg.body(kind)
 	}
 	if ex.Body != "" || examples[0].Body == "" {
 		v := request("valid request", ex, true, ex.Status)
@@ -211,9 +230,19 @@ func callsFor(kindName, base, body string) (calls []call, valid *call, err error
 	if examples[0].Body != "" {
 		wrong := request("wrong content type", examples[0], true, 415)
 		wrong.contentType, wrong.body = "application/json", "{}"
+		for _, bad := range examples {
+			if bad.Status == 415 {
+				wrong = request("wrong content type ("+bad.Name+")", bad, true, 415)
+				break
+			}
+		}
 		calls = append(calls, wrong)
 	}
-	calls = append(calls, request("missing key", examples[0], false, 403))
+	missing := examples[0]
+	if missing.Body != "" && missing.ContentType == "" && kind.ContentType == "" {
+		missing.ContentType = "application/octet-stream" // refused for the key before any type check
+	}
+	calls = append(calls, request("missing key", missing, false, 403))
 	if calls[0].name == "valid request" {
 		valid = &calls[0]
 	}

@@ -45,6 +45,15 @@ func fakeAPI(t *testing.T, broken map[string]bool) (*httptest.Server, *atomic.In
 			}
 			assert.Equal(t, "/dev/recommended-movies/U:114521", r.URL.Path)
 			io.WriteString(w, `{"user_id":"U:114521","inference_type":"deterministic","movies":[{"id":"m1","score":0.9}]}`)
+		case r.URL.Path == "/dev/poster-genres":
+			b, _ := io.ReadAll(r.Body)
+			if ct := r.Header.Get("Content-Type"); ct != "image/png" && ct != "image/jpeg" {
+				w.WriteHeader(415)
+				io.WriteString(w, `{"message":"Unsupported Content-Type; send the bytes as one of: image/jpeg,image/png"}`)
+				return
+			}
+			assert.Equal(t, poster, string(b), "the file's bytes, unchanged")
+			io.WriteString(w, `{"predictions":[{"label":"drama","score":0.82}]}`)
 		case r.URL.Path == "/dev/propensity-scores":
 			if r.Header.Get("Content-Type") != "text/csv" {
 				w.WriteHeader(415)
@@ -125,6 +134,32 @@ func TestSmokeFailsOnAnOpenAPIAndBadInput(t *testing.T) {
 	bad.RouteKinds = map[string]string{"predicted-ratings": "graphql"}
 	_, err = Run(context.Background(), Config{Outputs: bad}, http.DefaultClient)
 	assert.EqualError(t, err, `route predicted-ratings: unknown route kind "graphql" (routeKinds output)`)
+}
+
+// poster is the start of a real PNG file (binary: a NUL, bytes above 0x7F).
+const poster = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+
+// Issue 17, item 2: a binary route sends the -binary file as its sniffed type, a multipart
+// form for the 415, and is skipped without a file.
+func TestSmokeBinaryRoute(t *testing.T) {
+	srv, _ := fakeAPI(t, nil)
+	out := Outputs{RouteURLs: map[string]string{"poster-genres": srv.URL + "/dev/poster-genres"},
+		RouteKinds: map[string]string{"poster-genres": "binary"}, APIKeyValues: map[string]string{"a-client": "K1234567890123456789"}}
+	rep, err := Run(context.Background(), Config{Outputs: out, Requests: 2, Binary: poster}, &http.Client{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, 0, rep.Failed(), rep.String())
+	var names []string
+	for _, c := range rep.Checks {
+		names = append(names, c.Name)
+	}
+	assert.Equal(t, []string{"valid request", "wrong content type (multipart)", "missing key", "timed requests"}, names)
+
+	rep, err = Run(context.Background(), Config{Outputs: out, Requests: 2}, &http.Client{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	assert.Contains(t, rep.String(), "skip poster-genres        valid request            no -csv or -binary body given")
+	rep, err = Run(context.Background(), Config{Outputs: out, Requests: 1, Binary: poster, BinaryType: "image/gif"}, &http.Client{Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Failed(), "a type the route does not take: the valid and timed checks fail\n%s", rep.String())
 }
 
 func TestPercentile(t *testing.T) {

@@ -57,11 +57,15 @@ func ClientDocument(cfg Spec, routes []Route, region string) (string, error) {
 			op["parameters"] = params
 		}
 		if kind.RequestBody != "" {
-			op["requestBody"] = map[string]any{
-				"required":    true,
-				"description": kind.RequestBody,
-				"content":     map[string]any{kind.ContentType: map[string]any{"schema": map[string]any{"type": "string"}}},
+			schema := map[string]any{"type": "string"}
+			if kind.ContentTypes {
+				schema["format"] = "binary"
 			}
+			content := map[string]any{}
+			for _, ct := range r.ContentTypes {
+				content[ct] = map[string]any{"schema": schema}
+			}
+			op["requestBody"] = map[string]any{"required": true, "description": kind.RequestBody, "content": content}
 		}
 		paths[r.ResourcePath] = map[string]any{strings.ToLower(r.HTTPMethod): op}
 	}

@@ -46,6 +46,8 @@ type RouteConfig struct {
 	Throttle *throttle.Config `json:"throttle,omitempty"`
 	// InferenceTypes limits a recommendations route's inference_type values (default: all).
 	InferenceTypes []string `json:"inferenceTypes,omitempty"`
+	// ContentTypes are the media types a binary route passes to its model (required there).
+	ContentTypes []string `json:"contentTypes,omitempty"`
 }
 
 // CacheConfig is the stage cache: cluster size, TTL, and the routes cached.
@@ -220,12 +222,53 @@ func (a *Config) Validate(p *problems.List, path string) {
 				p.Add(fmt.Sprintf("%s.inferenceTypes[%d]", path, j), "unknown inference type %q; use %s", ty, strings.Join(InferenceTypes, ", "))
 			}
 		}
+		validateContentTypes(p, path+".contentTypes", kind, r.ContentTypes)
 	}
 	if ca := a.Cache; ca != nil {
 		a.validateCache(p, root+".cache", ca)
 	}
 	if d := a.Domain; d != nil {
 		d.validate(p, root+".domain")
+	}
+}
+
+// reMediaType is a media type a binary route may take: RFC 6838's type/subtype, in lower case,
+// without parameters or wildcards, of the characters a stage variable value may hold
+// (contentTypes_<path>; awscontract.StageVariable: no "+").
+var reMediaType = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,126}/[a-z0-9][a-z0-9._-]{0,126}$`)
+
+// validateContentTypes checks a route's contentTypes. API Gateway's binary media types are
+// API-wide ("Binary media types for REST APIs"): a type another kind's templates read (JSON,
+// which is also what API Gateway assumes without a Content-Type, and CSV) would reach those
+// templates as bytes, and a wildcard would also match what browsers send in Accept.
+func validateContentTypes(p *problems.List, path string, kind Kind, types []string) {
+	if !kind.ContentTypes {
+		if len(types) > 0 {
+			p.Add(path, "applies to routes of kind %s only; remove it", strings.Join(kindsWith(func(k Kind) bool { return k.ContentTypes }), ", "))
+		}
+		return
+	}
+	if len(types) == 0 {
+		p.Add(path, "list the media types the model takes, e.g. [image/jpeg, image/png]")
+	}
+	textTypes := map[string]bool{}
+	for _, k := range kinds {
+		if k.ContentType != "" {
+			textTypes[k.ContentType] = true
+		}
+	}
+	for i, t := range types {
+		tp := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case strings.HasPrefix(t, "multipart/"):
+			p.Add(tp, "%q: a multipart form wraps the file in text the model cannot read; clients send the file's bytes with its own type (e.g. image/png), and multipart/form-data is answered 415", t)
+		case textTypes[t]:
+			p.Add(tp, "%q is read by the other route kinds' templates as text; binary media types are API-wide, so it cannot be one", t)
+		case !reMediaType.MatchString(t):
+			p.Add(tp, "must be a media type like image/png: lower case, no wildcard (*/* would turn every JSON answer and CORS preflight into binary), no parameters, no \"+\" (stage variable values cannot hold it) (got %q)", t)
+		case slices.Contains(types[:i], t):
+			p.Add(tp, "duplicate media type %q", t)
+		}
 	}
 }
 

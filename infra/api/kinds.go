@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -18,6 +19,7 @@ const (
 	RouteRatings         = "ratings"
 	RouteRecommendations = "recommendations"
 	RouteCSV             = "csv"
+	RouteBinary          = "binary"
 )
 
 // InferenceTypes are the recommendation inference types; only the first is deterministic.
@@ -48,6 +50,16 @@ type Kind struct {
 	// InferenceTypes: the route takes api.routes[].inferenceTypes, passed to the templates as
 	// the stage variable inferenceTypes_<path>.
 	InferenceTypes bool
+	// ContentTypes: the route takes api.routes[].contentTypes, the media types of the bytes it
+	// passes to the model unchanged (no request template; the API's binary media types; the
+	// stage variable contentTypes_<path> for the templates' 415). ContentType is then empty.
+	ContentTypes bool
+	// TooLarge is the template for SageMaker's 413 (a body above InvokeEndpoint's limit),
+	// answered 413; without it a 413 is a rejected answer like any other 4XX.
+	TooLarge string
+	// TemplateStatuses are the statuses the response templates set besides 400 (declared as
+	// method responses; the client document describes them in Errors).
+	TemplateStatuses []string
 	// SchemaName and Schema are the 200 body in the client document; Errors are what the
 	// kind's error statuses mean beyond (or instead of) every route's; RequestBody describes a
 	// body the route takes.
@@ -72,8 +84,10 @@ type Example struct {
 	Name   string
 	UserID string            // kinds with a user path
 	Query  map[string]string // query parameters
-	Body   string            // a request body, sent with the kind's content type
-	Status int
+	Body   string            // a request body, sent with ContentType
+	// ContentType is the body's media type when it is not the route's (Route.ContentType).
+	ContentType string
+	Status      int
 }
 
 // Parameter is one request parameter of a route kind: where API Gateway finds it, whether its
@@ -251,7 +265,53 @@ var kinds = map[string]Kind{
 			return nil
 		},
 	},
+	// Binary routes pass the client's bytes to the model unchanged and report a model 4XX as
+	// the client's fault (400), like CSV routes; SageMaker's 413 (6 MB real-time, 4 MB
+	// serverless) is the fixed 413, a Content-Type the route does not take the fixed 415.
+	RouteBinary: {
+		Method: "POST", ContentTypes: true,
+		Parameters: []Parameter{{Name: "Content-Type", In: "header", Required: true, Description: "one of the route's media types, exactly"}},
+		Response:   templates.BinaryResponse, Rejected: templates.BinaryRejected, RejectStatus: "400",
+		TooLarge: templates.BinaryTooLarge, Unavailable: templates.BinaryUnavailable,
+		TemplateStatuses: []string{"413", "415", "502"},
+		SchemaName:       "BinaryAnswer", Schema: map[string]any{"description": "the model's JSON answer (an object or an array), unchanged"},
+		Errors: map[string]string{
+			"400": "the model rejected the bytes, or Content-Type is missing",
+			"413": "the body is larger than the model accepts: 6 MB (4 MB for a serverless model)",
+			"415": "Content-Type is not exactly one of the route's media types (multipart/form-data is never one)",
+			"502": "the model's answer was not JSON, or the model could not be reached",
+		},
+		RequestBody: "the file's bytes (not a multipart form), forwarded unchanged",
+		Examples: func(Limits) []Example {
+			return []Example{
+				{Name: "image", Body: examplePNG, Status: 200},
+				// A form as browsers and HTTP libraries build it (text, so that TestInvokeMethod,
+				// whose body is a string, can send it too).
+				{Name: "multipart", ContentType: "multipart/form-data; boundary=ml", Body: "--ml\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nnot an image\r\n--ml--\r\n", Status: 415},
+				{Name: "json", ContentType: "application/json", Body: `{"image":"iVBORw0KGgo="}`, Status: 415},
+			}
+		},
+		ModelAnswer: func(string) string {
+			return `{"predictions":[{"label":"drama","score":0.82},{"label":"comedy","score":0.11}]}`
+		},
+		CheckAnswer: func(_ Example, body []byte) error {
+			if t := strings.TrimSpace(string(body)); !json.Valid(body) || !(strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
+				return fmt.Errorf("want a JSON object or array, got %s", Snippet(body))
+			}
+			return nil
+		},
+	},
 }
+
+// examplePNG is a 1×1 PNG: real binary bytes (a NUL, bytes above 0x7F that are not UTF-8) for
+// the binary kind's examples.
+var examplePNG = func() string {
+	b, err := base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // Snippet shortens a body for a message (the answer checks here, the smoke test's reports).
 func Snippet(b []byte) string {

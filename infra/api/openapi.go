@@ -5,15 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io/fs"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
-	"github.com/ml-rest-api/ml-rest-api/internal/awscontract"
-	"github.com/ml-rest-api/ml-rest-api/internal/awstypes"
 	"github.com/ml-rest-api/ml-rest-api/templates"
 )
 
@@ -60,11 +55,15 @@ func APIDocument(cfg Spec, routes []Route, tmpl fs.FS, roleArn string) (string, 
 		return "", err
 	}
 	cors := corsResponseParameters(cfg.CORS)
+	binaryTypes := BinaryMediaTypes(routes)
 	paths := map[string]any{}
 	for _, r := range routes {
 		item := map[string]any{strings.ToLower(r.HTTPMethod): routeOperation(r, roleArn, cors)}
 		if cfg.CORS != nil {
 			item["options"] = preflightOperation(r, cors, preflightRequest, preflightResponse)
+		}
+		if len(binaryTypes) > 0 {
+			answerAsText(item)
 		}
 		paths[r.ResourcePath] = item
 	}
@@ -86,7 +85,31 @@ func APIDocument(cfg Spec, routes []Route, tmpl fs.FS, roleArn string) (string, 
 		},
 		"x-amazon-apigateway-gateway-responses": gatewayResponsesExtension(cfg.CORS),
 	}
+	if len(binaryTypes) > 0 {
+		doc[binaryMediaTypesExtension] = binaryTypes
+	}
 	return marshalDocument(doc)
+}
+
+// binaryMediaTypesExtension sets the REST API's binaryMediaTypes on import. Only the document
+// sets them (not RestApi's binaryMediaTypes input): PutRestApi in overwrite mode replaces the
+// API's configuration with the document's, so the document stays the one source.
+const binaryMediaTypesExtension = "x-amazon-apigateway-binary-media-types"
+
+// answerAsText sets contentHandling CONVERT_TO_TEXT on every integration response of a path's
+// operations. With binary media types set, a client whose Accept names one of them would
+// otherwise have every JSON answer base64-decoded (and a 500 when that fails): "Text data, a
+// binary type [Accept], set with matching media types, contentHandling undefined ->
+// Base64-decoded blob"; CONVERT_TO_TEXT gives "UTF8-encoded string" for every text answer
+// ("Content type conversions in API Gateway",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html).
+func answerAsText(item map[string]any) {
+	for _, op := range item {
+		integration := op.(map[string]any)["x-amazon-apigateway-integration"].(map[string]any)
+		for _, resp := range integration["responses"].(map[string]any) {
+			resp.(map[string]any)["contentHandling"] = "CONVERT_TO_TEXT"
+		}
+	}
 }
 
 // marshalDocument writes compact JSON with sorted keys and without HTML escaping (templates
@@ -137,6 +160,16 @@ func routeOperation(r Route, roleArn string, cors map[string]string) map[string]
 		"requestTemplates": map[string]any{r.ContentType: r.RequestTemplate},
 		"timeoutInMillis":  r.TimeoutMs,
 		"responses":        integrationResponses(r, cors),
+	}
+	if r.RequestTemplate == "" {
+		// The client's bytes pass unchanged: no request template, passthrough "when there are
+		// no templates", no contentHandling ("Binary data, a binary data type, set with
+		// matching media types, undefined -> Binary data"; "To have the binary payload passed
+		// through without modification, you must enable the passthrough behaviors"), and the
+		// client's Content-Type goes with them (the validator requires it).
+		integration["passthroughBehavior"] = "when_no_templates"
+		integration["requestParameters"].(map[string]any)["integration.request.header.Content-Type"] = "method.request.header.Content-Type"
+		delete(integration, "requestTemplates")
 	}
 	if r.Cached() {
 		integration["cacheKeyParameters"] = r.CacheKeyParameters
@@ -267,86 +300,4 @@ func gatewayResponsesExtension(c *CORSConfig) map[string]any {
 		out[g.Type] = resp
 	}
 	return out
-}
-
-// DeployedOperation is one operation as a document deploys it (read through
-// awscontract.Import): the request template of the content type the route sends and the
-// integration responses. The template tests and the preview command render these, not the
-// files, so they render what is deployed.
-type DeployedOperation struct {
-	RequestTemplate string
-	Responses       []IntegrationResponse
-}
-
-// DeployedOperations reads every route's operation from the stack's document, imported once
-// (awscontract.Import). The integration role's ARN reaches no template, so a placeholder
-// stands in for it: the preview, the conformance command and the template tests call this
-// before any role exists.
-func DeployedOperations(cfg Spec, routes []Route, tmpl fs.FS) (map[string]DeployedOperation, error) {
-	doc, err := APIDocument(cfg, routes, tmpl, "arn:aws:iam::111111111111:role/placeholder")
-	if err != nil {
-		return nil, err
-	}
-	imported, err := awscontract.Import(doc)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]DeployedOperation{}
-	for _, r := range routes {
-		op, err := readOperation(imported, r)
-		if err != nil {
-			return nil, err
-		}
-		out[r.Path] = op
-	}
-	return out, nil
-}
-
-// readOperation finds the route's operation among the imported objects.
-func readOperation(imported []awscontract.Resource, r Route) (DeployedOperation, error) {
-	var op DeployedOperation
-	found := false
-	for _, x := range imported {
-		if x.Inputs["httpMethod"] != r.HTTPMethod || x.Inputs["resourceId"] != r.ResourcePath {
-			continue
-		}
-		switch x.Type {
-		case awstypes.APIGatewayIntegration:
-			found = true
-			tmpls, _ := x.Inputs["requestTemplates"].(map[string]any)
-			op.RequestTemplate, _ = tmpls[r.ContentType].(string)
-		case awstypes.APIGatewayIntegrationResponse:
-			ir := IntegrationResponse{StatusCode: x.Inputs["statusCode"].(string)}
-			ir.SelectionPattern, _ = x.Inputs["selectionPattern"].(string)
-			tmpls, _ := x.Inputs["responseTemplates"].(map[string]any)
-			ir.Template, _ = tmpls["application/json"].(string)
-			for _, want := range r.IntegrationResponses { // the file it came from, as a label
-				if want.SelectionPattern == ir.SelectionPattern {
-					ir.TemplateName = want.TemplateName
-				}
-			}
-			op.Responses = append(op.Responses, ir)
-		}
-	}
-	if !found {
-		return op, fmt.Errorf("the document has no %s %s", r.HTTPMethod, r.ResourcePath)
-	}
-	return op, nil
-}
-
-// Select picks the integration response API Gateway uses for SageMaker's status: a selection
-// pattern must match the whole status code (Java regex, as the AWS examples assume); otherwise
-// the default response (no pattern) applies.
-func (o DeployedOperation) Select(status int) IntegrationResponse {
-	var def IntegrationResponse
-	for _, ir := range o.Responses {
-		if ir.SelectionPattern == "" {
-			def = ir
-			continue
-		}
-		if regexp.MustCompile(`^(?:` + ir.SelectionPattern + `)$`).MatchString(strconv.Itoa(status)) {
-			return ir
-		}
-	}
-	return def
 }

@@ -29,8 +29,12 @@ type Route struct {
 	// IntegrationURI reads the endpoint name from the stage variable <model>Endpoint, so a
 	// canary can override it.
 	IntegrationURI string
-	// ContentType selects the request template and is sent to the model.
+	// ContentType selects the request template and is sent to the model. A route of a kind
+	// with ContentTypes (binary) has no request template: the client's bytes and Content-Type
+	// pass to the model unchanged, ContentTypes lists what the route takes, ContentType is the
+	// first (its examples').
 	ContentType          string
+	ContentTypes         []string
 	RequestTemplateName  string
 	RequestTemplate      string
 	IntegrationResponses []IntegrationResponse
@@ -51,6 +55,9 @@ type IntegrationResponse struct {
 	SelectionPattern string
 	TemplateName     string
 	Template         string
+	// ContentHandling is as deployed (DeployedOperations): CONVERT_TO_TEXT on every answer of
+	// an API with binary media types.
+	ContentHandling string
 }
 
 // MethodStatusCodes lists the method response status codes of a route: every integration
@@ -59,6 +66,9 @@ func (r Route) MethodStatusCodes() []string {
 	seen := map[string]bool{"400": true}
 	for _, ir := range r.IntegrationResponses {
 		seen[ir.StatusCode] = true
+	}
+	for _, code := range kinds[r.Kind].TemplateStatuses {
+		seen[code] = true
 	}
 	return slices.Sorted(maps.Keys(seen))
 }
@@ -112,18 +122,31 @@ func Routes(cfg Spec, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
 			r.RequestParameters[prm.requestParameter()] = prm.Required
 		}
 		var err error
-		if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.Request); err != nil {
+		if kind.ContentTypes {
+			if len(rc.ContentTypes) == 0 {
+				return nil, fmt.Errorf("route %s: a %s route needs contentTypes", rc.Path, rc.Kind)
+			}
+			r.ContentTypes, r.ContentType = slices.Clone(rc.ContentTypes), rc.ContentTypes[0]
+		} else if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.Request); err != nil {
 			return nil, err
+		} else {
+			r.ContentTypes = []string{kind.ContentType}
 		}
 		// SageMaker's status selects: 429 (throttled, a serverless endpoint scaling from zero) is
 		// transient like a 5XX (503 with Retry-After); any other 4XX is a model error (424, a
-		// validation error). Integration responses are keyed by status code, so 429 joins the 5XX
+		// validation error), and 413 (a body above InvokeEndpoint's limit) its own answer where
+		// the kind has one. Integration responses are keyed by status code, so 429 joins the 5XX
 		// pattern, and the 4XX pattern leaves it out (patterns must not overlap).
-		for _, ir := range []IntegrationResponse{
+		responses := []IntegrationResponse{
 			{StatusCode: "200", SelectionPattern: "", TemplateName: kind.Response},
 			{StatusCode: kind.RejectStatus, SelectionPattern: SelectModelError, TemplateName: kind.Rejected},
 			{StatusCode: "503", SelectionPattern: SelectTransient, TemplateName: kind.Unavailable},
-		} {
+		}
+		if kind.TooLarge != "" {
+			responses[1].SelectionPattern = SelectModelErrorNot413
+			responses = append(responses, IntegrationResponse{StatusCode: "413", SelectionPattern: SelectTooLarge, TemplateName: kind.TooLarge})
+		}
+		for _, ir := range responses {
 			if _, ir.Template, err = named(tmpl, ir.TemplateName); err != nil {
 				return nil, err
 			}
@@ -139,15 +162,36 @@ func Routes(cfg Spec, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
 
 // Selection patterns (Java regex, matched against SageMaker's whole status code).
 const (
-	SelectModelError = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
-	SelectTransient  = `429|5\d{2}`
+	SelectModelError       = `4(?:[0-1]\d|2[0-8]|[3-9]\d)`
+	SelectModelErrorNot413 = `4(?:0\d|1[0-24-9]|2[0-8]|[3-9]\d)`
+	SelectTooLarge         = `413`
+	SelectTransient        = `429|5\d{2}`
 )
+
+// BinaryMediaTypes are the API's binary media types: every route's passed-through media types,
+// sorted, each once (API Gateway's binaryMediaTypes are API-wide).
+func BinaryMediaTypes(routes []Route) []string {
+	var out []string
+	for _, r := range routes {
+		if kinds[r.Kind].ContentTypes {
+			out = append(out, r.ContentTypes...)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // NumericItems reports whether the route's items parameter is a list of numeric ids.
 func (r Route) NumericItems() bool { return kinds[r.Kind].NumericItems }
 
 // Cached reports whether the route is served from the stage cache.
 func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
+
+// StageVariableContentTypes names the stage variable holding a binary route's media types;
+// the templates derive it from $context.resourcePath.
+func StageVariableContentTypes(path string) string {
+	return "contentTypes_" + strings.ReplaceAll(path, "-", "_")
+}
 
 // StageVariableInferenceTypes names the stage variable holding a recommendations route's
 // allowed inference types; the templates derive it from $context.resourcePath.
@@ -179,6 +223,9 @@ func StageVariables(cfg Config, endpointNames map[string]string) map[string]stri
 	for _, r := range cfg.Routes {
 		if kinds[r.Kind].InferenceTypes {
 			v[StageVariableInferenceTypes(r.Path)] = strings.Join(r.InferenceTypes, ",")
+		}
+		if kinds[r.Kind].ContentTypes {
+			v[StageVariableContentTypes(r.Path)] = strings.Join(r.ContentTypes, ",")
 		}
 	}
 	return v

@@ -25,6 +25,17 @@ type problemList struct{ problems.List }
 
 func (p *problemList) add(path, format string, args ...any) { p.Add(keyPath(path), format, args...) }
 
+// has reports whether a problem was already found at path or under it (a stage variable built
+// from a value already refused is not reported twice).
+func (p *problemList) has(path string) bool {
+	for _, e := range p.List {
+		if msg := e.Error(); strings.HasPrefix(msg, keyPath(path)+":") || strings.HasPrefix(msg, keyPath(path)+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // Validate checks the decoded, defaulted configuration and reports every problem at once: each
 // component's own settings (their Validate), then the rules that span keys.
 func (c *StackConfig) Validate() error {
@@ -189,10 +200,11 @@ func (c *StackConfig) validateStageVariables(p *problemList) {
 	}
 	for i, r := range c.API.Routes {
 		from[api.StageVariableInferenceTypes(r.Path)] = fmt.Sprintf("%s.routes[%d].inferenceTypes", KeyAPI, i)
+		from[api.StageVariableContentTypes(r.Path)] = fmt.Sprintf("%s.routes[%d].contentTypes", KeyAPI, i)
 	}
 	vars := api.StageVariables(c.API, endpoints)
 	for _, k := range sortedKeys(vars) {
-		if err := awscontract.StageVariable(k, vars[k]); err != nil {
+		if err := awscontract.StageVariable(k, vars[k]); err != nil && !p.has(from[k]) {
 			p.add(from[k], "%v", err)
 		}
 	}

@@ -37,6 +37,30 @@ import (
 // their full path, methods by "<METHOD> <path>".
 const ImportRoot = "/"
 
+// BinaryMediaTypes reads x-amazon-apigateway-binary-media-types, the REST API's
+// binaryMediaTypes on import (RestApi.binaryMediaTypes: a list of strings, API Gateway's
+// apigateway api-2.json ListOfString; "x-amazon-apigateway-binary-media-types" in the OpenAPI
+// extensions): a list of distinct, non-empty media types.
+func BinaryMediaTypes(doc map[string]any) ([]string, error) {
+	raw, ok := doc["x-amazon-apigateway-binary-media-types"]
+	if !ok {
+		return nil, nil
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, fmt.Errorf("x-amazon-apigateway-binary-media-types: want a list of media types, got %T", raw)
+	}
+	var out []string
+	for i, v := range list {
+		t, ok := v.(string)
+		if !ok || t == "" || slices.Contains(out, t) {
+			return nil, fmt.Errorf("x-amazon-apigateway-binary-media-types[%d]: want a distinct, non-empty media type, got %v", i, v)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
 // importAPI stands for the REST API's ID in imported objects.
 const importAPI = "(this api)"
 
@@ -77,6 +101,9 @@ func Import(body string) ([]Resource, error) {
 		if strings.HasPrefix(k, "x-amazon-apigateway-") && !slices.Contains(documentExtensions, k) {
 			return nil, fmt.Errorf("%s: extension not understood by the contract", k)
 		}
+	}
+	if _, err := BinaryMediaTypes(doc); err != nil {
+		return nil, err
 	}
 	var out []Resource
 	add := func(typ, name string, in map[string]any) {
