@@ -219,7 +219,7 @@ func deployOps(ctx *pulumi.Context, cfg *config.StackConfig, region string, alar
 func opsRoutes(routes []api.Route) []ops.Route {
 	var out []ops.Route
 	for _, r := range routes {
-		out = append(out, ops.Route{Path: r.Path, ResourcePath: r.ResourcePath, HTTPMethod: r.HTTPMethod, NumericItems: r.NumericItems()})
+		out = append(out, ops.Route{Path: r.Path, ResourcePath: r.ResourcePath, HTTPMethod: r.HTTPMethod, NumericItems: r.NumericItems(), Body: r.TakesBody()})
 	}
 	return out
 }

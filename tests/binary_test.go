@@ -211,3 +211,41 @@ func TestRequestBodiesByContentType(t *testing.T) {
 	_, err = converted.RequestTemplateFor("image/png")
 	assert.Error(t, err)
 }
+
+// With a list of CORS origins, every answer of the binary route — 200, 415, 413, 400, 503 —
+// echoes an allowed Origin (dev allows any origin; this runs it with a list).
+func TestBinaryRouteEchoesAllowedOrigins(t *testing.T) {
+	t.Parallel()
+	const origin = "https://www.example-tv.com"
+	kind, _ := restapi.LookupKind(restapi.RouteBinary)
+	png := kind.Examples(restapi.Limits{})[0].Body
+	headers := func(ct, o string) map[string][]string {
+		return map[string][]string{"Content-Type": {ct}, "Origin": {o}}
+	}
+	var calls []call
+	for _, a := range []struct {
+		name, ct string
+		status   int
+		body     string
+	}{
+		{"200", "image/png", 200, `{"predictions":[]}`},
+		{"415", "multipart/form-data; boundary=x", 200, `{}`},
+		{"413", "image/png", 413, `HTTP content length exceeded`},
+		{"400", "image/png", 424, `{"OriginalMessage":"x"}`},
+		{"503", "image/png", 503, `{}`},
+	} {
+		calls = append(calls,
+			call{name: a.name, headers: headers(a.ct, origin), body: &png, modelStatus: a.status, modelBody: a.body},
+			call{name: a.name + " other origin", headers: headers(a.ct, "https://evil.example"), body: &png, modelStatus: a.status, modelBody: a.body})
+	}
+	got := runCalls(t, "dev", binaryRoute, calls, withConfig(func(c map[string]any) {
+		obj(c, "api", "cors")["allowedOrigins"] = []any{origin}
+	}))
+	for _, c := range calls {
+		want := any(nil)
+		if !strings.HasSuffix(c.name, "other origin") {
+			want = origin
+		}
+		assert.Equal(t, want, got[c.name].Headers["Access-Control-Allow-Origin"], c.name)
+	}
+}

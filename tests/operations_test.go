@@ -157,6 +157,17 @@ func TestWAF(t *testing.T) {
 	assert.Equal(t, "IP", rules[0].Statement["RateBasedStatement"].(map[string]any)["AggregateKeyType"])
 	assert.Equal(t, "malformed-items", rules[1].Name)
 	assert.Equal(t, "aws-common", rules[2].Name)
+	// The common rule set blocks bodies above 8 KB (SizeRestrictions_BODY): prod's CSV route
+	// takes batches of rows, so that rule only counts.
+	assert.Equal(t, []any{map[string]any{"Name": "SizeRestrictions_BODY", "ActionToUse": map[string]any{"Count": map[string]any{}}}},
+		rules[2].Statement["ManagedRuleGroupStatement"].(map[string]any)["RuleActionOverrides"])
+	getOnly := runStack(t, "prod", withConfig(func(c map[string]any) {
+		obj(c, "api")["routes"] = obj(c, "api")["routes"].([]any)[:2] // the GET routes
+		delete(obj(c, "access", "plans", "partner"), "routeThrottles")
+	}))
+	var getRules []ops.WAFRule
+	require.NoError(t, json.Unmarshal([]byte(getOnly.Get(tWebACL, "waf-acl").Str("ruleJson")), &getRules))
+	assert.NotContains(t, getRules[2].Statement["ManagedRuleGroupStatement"], "RuleActionOverrides", "no body routes: the rule blocks as AWS ships it")
 	for _, body := range acl.In("customResponseBodies").([]any) {
 		var v map[string]any
 		assert.NoError(t, json.Unmarshal([]byte(body.(map[string]any)["content"].(string)), &v))

@@ -184,6 +184,9 @@ func BinaryMediaTypes(routes []Route) []string {
 // NumericItems reports whether the route's items parameter is a list of numeric ids.
 func (r Route) NumericItems() bool { return kinds[r.Kind].NumericItems }
 
+// TakesBody reports whether the route's requests carry a body (CSV rows, a file's bytes).
+func (r Route) TakesBody() bool { return kinds[r.Kind].RequestBody != "" }
+
 // Cached reports whether the route is served from the stage cache.
 func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
 

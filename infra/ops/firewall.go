@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/ml-rest-api/ml-rest-api/infra/names"
@@ -98,11 +99,17 @@ func WAFRules(w *WAFConfig, routes []Route) []WAFRule {
 		})
 	}
 	if w.AWSCommonRuleSet {
+		group := map[string]any{"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+		// The group's SizeRestrictions_BODY blocks every body above 8 KB ("How does AWS WAF
+		// handle body inspections for HTTP requests?", AWS Knowledge Center): a CSV batch or an
+		// image would never reach the API. With such routes it only counts (the API's own limits
+		// apply: 10 MB, and the model's 6 MB or 4 MB).
+		if slices.ContainsFunc(routes, func(r Route) bool { return r.Body }) {
+			group["RuleActionOverrides"] = []map[string]any{{"Name": "SizeRestrictions_BODY", "ActionToUse": map[string]any{"Count": map[string]any{}}}}
+		}
 		rules = append(rules, WAFRule{
 			Name: "aws-common", Priority: len(rules), OverrideAction: map[string]any{"None": map[string]any{}},
-			Statement: map[string]any{"ManagedRuleGroupStatement": map[string]any{
-				"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
-			}},
+			Statement:        map[string]any{"ManagedRuleGroupStatement": group},
 			VisibilityConfig: vis("aws-common"),
 		})
 	}

@@ -27,6 +27,8 @@ type Route struct {
 	// NumericItems: the route's items query parameter is a list of numeric ids (the firewall
 	// blocks anything else before it reaches the API).
 	NumericItems bool
+	// Body: the route's requests carry a body (CSV rows, a file's bytes), often above 8 KB.
+	Body bool
 }
 
 // MonitoringArgs configures the stack's API alarms and dashboard.
