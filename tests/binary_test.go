@@ -249,3 +249,24 @@ func TestBinaryRouteEchoesAllowedOrigins(t *testing.T) {
 		assert.Equal(t, want, got[c.name].Headers["Access-Control-Allow-Origin"], c.name)
 	}
 }
+
+// prod with a binary route (to an instance-backed model, whose limit is SageMaker's 6 MB 413):
+// the same document rules, the WAF's body-size rule only counting, zero contract findings.
+func TestBinaryRouteInProd(t *testing.T) {
+	t.Parallel()
+	run := runStack(t, "prod", withConfig(func(c map[string]any) {
+		obj(c, "api")["routes"] = append(obj(c, "api")["routes"].([]any),
+			map[string]any{"path": "poster-genres", "kind": "binary", "model": "recommendations", "contentTypes": []any{"image/png"}})
+	}))
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(run.Get(tRestAPI, "api-rest").Str("body")), &doc))
+	assert.Equal(t, []any{"image/png"}, doc["x-amazon-apigateway-binary-media-types"])
+	api := importAPI(t, run)
+	assert.Equal(t, "413", api.get(tIntegrationRes, "POST /poster-genres 413")["selectionPattern"])
+	for _, x := range api.all(tIntegrationRes) {
+		assert.Equal(t, "CONVERT_TO_TEXT", x.Inputs["contentHandling"], x.Name)
+	}
+	assert.Equal(t, "image/png", run.Get(tStage, "api-stage").Map("variables")["contentTypes_poster_genres"])
+	assert.Contains(t, run.Get(tWebACL, "waf-acl").Str("ruleJson"), `"RuleActionOverrides":[{"ActionToUse":{"Count":{}},"Name":"SizeRestrictions_BODY"}]`)
+	assert.Empty(t, findings(t, run), "the AWS contract")
+}

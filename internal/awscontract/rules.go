@@ -279,6 +279,16 @@ var Rules = []Rule{
 			}
 			return nil
 		}},
+	// PutIntegration's passthroughBehavior is a plain String in the API model; its documentation
+	// (Integration.passthroughBehavior) lists the three values. The import upper-cases the
+	// document's lower-case ones (awscontract.Import).
+	{ID: "apigateway-integration-passthrough", Source: "https://docs.aws.amazon.com/apigateway/latest/api/API_Integration.html#apigw-Type-Integration-passthroughBehavior",
+		Types: []string{tIntegration}, Check: func(_ *Env, r Resource) []Finding {
+			if p := str(r.Inputs, "passthroughBehavior"); p != "" && !slices.Contains([]string{"WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"}, p) {
+				return []Finding{finding("passthroughBehavior", "%q: WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER", p)}
+			}
+			return nil
+		}},
 	{ID: "apigateway-method-settings-values", Source: "https://docs.aws.amazon.com/apigateway/latest/api/API_MethodSetting.html; https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html",
 		Types: []string{tMethodSettings}, Check: func(_ *Env, r Resource) []Finding {
 			var out []Finding
