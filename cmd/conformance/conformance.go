@@ -345,8 +345,10 @@ type executionLog struct {
 }
 
 var (
-	reRequestBody  = regexp.MustCompile(`(?m)Endpoint request body after transformations: (.*)$`)
-	reResponseBody = regexp.MustCompile(`(?m)Endpoint response body before transformations: (.*)$`)
+	// A body runs to the next timestamped line ("Thu Dec 02 10:00:00 UTC 2026 : …") or the end:
+	// CSV rows and multipart forms hold newlines of their own.
+	reRequestBody  = regexp.MustCompile(`(?s)Endpoint request body after transformations: (.*?)(?:\n[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} UTC \d{4} : |\n?\z)`)
+	reResponseBody = regexp.MustCompile(`(?s)Endpoint response body before transformations: (.*?)(?:\n[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\d \d{2}:\d{2}:\d{2} UTC \d{4} : |\n?\z)`)
 	reStatus       = regexp.MustCompile(`(?m)Received response\. Status: (\d{3})`)
 )
 

@@ -199,3 +199,39 @@ func TestRefusesUnreadableOutputs(t *testing.T) {
 	_, err := run(context.Background(), options{}, strings.NewReader(`{}`), &bytes.Buffer{})
 	assert.ErrorContains(t, err, "-stack is required")
 }
+
+// A binary route's case: no request template, so the payload AWS logs is the body itself; the
+// model's answer is replaced by the route's 415 for a multipart form.
+func TestBinaryRouteCase(t *testing.T) {
+	const form = "--ml\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nnot an image\r\n--ml--\r\n"
+	const unsupported = `{"message":"Unsupported Content-Type; send the bytes as one of: image/jpeg,image/png"}`
+	answer := func(payload string) func(string) map[string]any {
+		return func(string) map[string]any {
+			return invoked(payload, 400, `{"ErrorCode":"CLIENT_ERROR_FROM_MODEL"}`, 415, unsupported, nil)
+		}
+	}
+	ok, out, fake, err := conformance(t, answer(form), options{route: "poster-genres", cas: "multipart"})
+	require.NoError(t, err)
+	assert.True(t, ok, out)
+	require.Len(t, fake.calls, 1)
+	assert.Equal(t, form, fake.calls[0]["body"], "the form is sent as the body")
+	assert.Equal(t, "multipart/form-data; boundary=ml", fake.calls[0]["headers"].(map[string]any)["Content-Type"])
+
+	// A template applied where none should be (AWS logging another payload) is a difference.
+	ok, out, _, err = conformance(t, answer(`{"transformed":true}`), options{route: "poster-genres", cas: "multipart"})
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Contains(t, out, "model payload: local")
+}
+
+// CSV rows span lines in the execution log; the whole payload is compared, not its first line.
+func TestMultiLinePayloads(t *testing.T) {
+	const rows = "34,0.5,1,0\n27,0.25,0,1\n"
+	const answer = `{"predictions":[{"score":0.5},{"score":0.5}]}`
+	for logged, same := range map[string]bool{rows: true, "34,0.5,1,0\n": false} {
+		ok, out, _, err := conformance(t, func(string) map[string]any { return invoked(logged, 200, answer, 200, answer, nil) },
+			options{route: "propensity-scores", cas: "rows"})
+		require.NoError(t, err)
+		assert.Equal(t, same, ok, "AWS logged %q:\n%s", logged, out)
+	}
+}
