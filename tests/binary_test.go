@@ -200,7 +200,6 @@ func TestRequestBodiesByContentType(t *testing.T) {
 		assert.NoError(t, err, ct)
 		assert.Empty(t, got, "%q passes unchanged", ct)
 	}
-	assert.Equal(t, []string{"image/jpeg", "image/png"}, bin.BinaryMediaTypes)
 	// A template for a binary type, or a conversion, would change the bytes: refused here.
 	withTemplate := bin
 	withTemplate.RequestTemplates = map[string]string{"image/png": "$input.body"}

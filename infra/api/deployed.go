@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -20,10 +19,9 @@ type DeployedOperation struct {
 	RequestTemplate string
 	Responses       []IntegrationResponse
 	// How API Gateway treats a request body: the templates by content type, the passthrough
-	// behavior and contentHandling as imported, and the API's binary media types.
+	// behavior and contentHandling as imported.
 	RequestTemplates                     map[string]string
 	PassthroughBehavior, ContentHandling string
-	BinaryMediaTypes                     []string
 }
 
 // ErrUnsupportedMediaType is API Gateway's own 415 (the UNSUPPORTED_MEDIA_TYPE gateway
@@ -69,21 +67,12 @@ func DeployedOperations(cfg Spec, routes []Route, tmpl fs.FS) (map[string]Deploy
 	if err != nil {
 		return nil, err
 	}
-	var raw map[string]any
-	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
-		return nil, err
-	}
-	binaryTypes, err := awscontract.BinaryMediaTypes(raw)
-	if err != nil {
-		return nil, err
-	}
 	out := map[string]DeployedOperation{}
 	for _, r := range routes {
 		op, err := readOperation(imported, r)
 		if err != nil {
 			return nil, err
 		}
-		op.BinaryMediaTypes = binaryTypes
 		out[r.Path] = op
 	}
 	return out, nil
@@ -111,7 +100,6 @@ func readOperation(imported []awscontract.Resource, r Route) (DeployedOperation,
 		case awstypes.APIGatewayIntegrationResponse:
 			ir := IntegrationResponse{StatusCode: x.Inputs["statusCode"].(string)}
 			ir.SelectionPattern, _ = x.Inputs["selectionPattern"].(string)
-			ir.ContentHandling, _ = x.Inputs["contentHandling"].(string)
 			tmpls, _ := x.Inputs["responseTemplates"].(map[string]any)
 			ir.Template, _ = tmpls["application/json"].(string)
 			for _, want := range r.IntegrationResponses { // the file it came from, as a label

@@ -55,9 +55,6 @@ type IntegrationResponse struct {
 	SelectionPattern string
 	TemplateName     string
 	Template         string
-	// ContentHandling is as deployed (DeployedOperations): CONVERT_TO_TEXT on every answer of
-	// an API with binary media types.
-	ContentHandling string
 }
 
 // MethodStatusCodes lists the method response status codes of a route: every integration
@@ -122,14 +119,15 @@ func Routes(cfg Spec, p iampolicy.Platform, tmpl fs.FS) ([]Route, error) {
 			r.RequestParameters[prm.requestParameter()] = prm.Required
 		}
 		var err error
-		if kind.ContentTypes {
-			if len(rc.ContentTypes) == 0 {
-				return nil, fmt.Errorf("route %s: a %s route needs contentTypes", rc.Path, rc.Kind)
-			}
+		switch {
+		case kind.ContentTypes && len(rc.ContentTypes) == 0:
+			return nil, fmt.Errorf("route %s: a %s route needs contentTypes", rc.Path, rc.Kind)
+		case kind.ContentTypes: // no request template: the bytes pass
 			r.ContentTypes, r.ContentType = slices.Clone(rc.ContentTypes), rc.ContentTypes[0]
-		} else if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.Request); err != nil {
-			return nil, err
-		} else {
+		default:
+			if r.RequestTemplateName, r.RequestTemplate, err = named(tmpl, kind.Request); err != nil {
+				return nil, err
+			}
 			r.ContentTypes = []string{kind.ContentType}
 		}
 		// SageMaker's status selects: 429 (throttled, a serverless endpoint scaling from zero) is
@@ -190,16 +188,20 @@ func (r Route) TakesBody() bool { return kinds[r.Kind].RequestBody != "" }
 // Cached reports whether the route is served from the stage cache.
 func (r Route) Cached() bool { return len(r.CacheKeyParameters) > 0 }
 
-// StageVariableContentTypes names the stage variable holding a binary route's media types;
-// the templates derive it from $context.resourcePath.
-func StageVariableContentTypes(path string) string {
-	return "contentTypes_" + strings.ReplaceAll(path, "-", "_")
-}
+// StageVariableContentTypes names the stage variable holding a binary route's media types.
+func StageVariableContentTypes(path string) string { return routeStageVariable("contentTypes_", path) }
 
 // StageVariableInferenceTypes names the stage variable holding a recommendations route's
-// allowed inference types; the templates derive it from $context.resourcePath.
+// allowed inference types.
 func StageVariableInferenceTypes(path string) string {
-	return "inferenceTypes_" + strings.ReplaceAll(path, "-", "_")
+	return routeStageVariable("inferenceTypes_", path)
+}
+
+// routeStageVariable names a route's own stage variable: the prefix, then the path with "-"
+// as "_" (stage variable names are letters, digits and underscores). The templates derive the
+// same name from $context.resourcePath.
+func routeStageVariable(prefix, path string) string {
+	return prefix + strings.ReplaceAll(path, "-", "_")
 }
 
 func named(tmpl fs.FS, name string) (string, string, error) {
