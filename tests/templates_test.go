@@ -95,12 +95,8 @@ func runCalls(t *testing.T, stack, path string, calls []call, opts ...runOpt) ma
 		status, err := strconv.Atoi(ir.StatusCode)
 		require.NoError(t, err)
 		body := c.modelBody
-		var contentType string
-		if v := req.Headers["Content-Type"]; len(v) > 0 {
-			contentType = v[0]
-		}
 		// What API Gateway does with the body, read from the deployed operation.
-		tmpl, err := r.DeployedOperation.RequestTemplateFor(contentType)
+		tmpl, err := r.DeployedOperation.RequestTemplateFor(req.ContentType())
 		switch {
 		case errors.Is(err, restapi.ErrUnsupportedMediaType):
 			refused[c.name] = true

@@ -243,10 +243,7 @@ func (rn *Runner) one(ctx context.Context, ids map[string]string, c Case) Result
 
 	// What API Gateway does with the body (the request template, a passthrough, or its own
 	// 415), then the payload the model got.
-	var contentType string
-	if v := req.Headers["Content-Type"]; len(v) > 0 {
-		contentType = v[0]
-	}
+	contentType := req.ContentType()
 	tmpl, err := op.RequestTemplateFor(contentType)
 	var payload string
 	switch {

@@ -69,10 +69,7 @@ func Run(o Options) (*Transcript, error) {
 	}
 	// Render what is deployed: the templates as the document carries them.
 	op := stackAPI.Operations[route.Path]
-	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req)}
-	if v := req.Headers["Content-Type"]; len(v) > 0 {
-		t.ContentType = v[0]
-	}
+	t := &Transcript{Route: *route, Endpoint: endpoints[route.Model], ModelStatus: o.ModelStatus, RequestLine: requestLine(req), ContentType: req.ContentType()}
 	renderer := vtl.Renderer(root)
 	tmpl, err := op.RequestTemplateFor(t.ContentType)
 	switch {

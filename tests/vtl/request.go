@@ -14,3 +14,12 @@ type Request struct {
 	StageVariables        map[string]string   `json:"stageVariables"`
 	Context               map[string]any      `json:"context"`
 }
+
+// ContentType is the request's Content-Type header ("" without one; API Gateway then assumes
+// application/json, api.DeployedOperation.RequestTemplateFor).
+func (r Request) ContentType() string {
+	if v := r.Headers["Content-Type"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
