@@ -125,6 +125,21 @@ func TestCheck(t *testing.T) {
 			[]string{`passthroughBehavior: "WHEN_NO_TEMPLATE": WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER`}},
 		{"integration passthrough behavior when no templates", []Resource{{Type: tIntegration, Name: "i", Inputs: map[string]any{"restApi": "a", "resourceId": "r", "httpMethod": "POST",
 			"type": "AWS", "integrationHttpMethod": "POST", "uri": "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/e/invocations", "passthroughBehavior": "WHEN_NO_TEMPLATES"}}}, nil},
+		{"mapping from an undeclared method request parameter", []Resource{
+			{Type: awstypes.APIGatewayMethod, Name: "m", Inputs: map[string]any{"restApi": "a", "resourceId": "/p", "httpMethod": "POST", "authorization": "NONE",
+				"requestParameters": map[string]any{"method.request.header.Content-Type": true}}},
+			{Type: tIntegration, Name: "i", Inputs: map[string]any{"restApi": "a", "resourceId": "/p", "httpMethod": "POST", "type": "AWS", "integrationHttpMethod": "POST",
+				"uri": "arn:aws:apigateway:eu-west-1:runtime.sagemaker:path/endpoints/e/invocations", "requestParameters": map[string]any{
+					"integration.request.header.Content-Type": "method.request.header.Content-Type",
+					"integration.request.header.Accept":       "method.request.header.Accept",
+					"integration.request.header.X-Id":         "context.requestId"}}}},
+			[]string{`requestParameters.integration.request.header.Accept: method.request.header.Accept is not a request parameter of the method`}},
+		{"mapping to an undeclared method response header", []Resource{
+			{Type: awstypes.APIGatewayMethodResponse, Name: "mr", Inputs: map[string]any{"restApi": "a", "resourceId": "/p", "httpMethod": "POST", "statusCode": "200",
+				"responseParameters": map[string]any{"method.response.header.X-Request-Id": false}}},
+			{Type: awstypes.APIGatewayIntegrationResponse, Name: "ir", Inputs: map[string]any{"restApi": "a", "resourceId": "/p", "httpMethod": "POST", "statusCode": "200",
+				"responseParameters": map[string]any{"method.response.header.X-Request-Id": "context.requestId", "method.response.header.Retry-After": "'1'"}}}},
+			[]string{`responseParameters.method.response.header.Retry-After: the 200 method response does not declare method.response.header.Retry-After`}},
 		{"log retention", []Resource{{Type: tLogGroup, Name: "lg", Inputs: map[string]any{"retentionInDays": 10.0}}}, []string{"10 is not one of"}},
 		{"alarm period and statistic", []Resource{{Type: tAlarm, Name: "a", Inputs: map[string]any{"comparisonOperator": "GreaterThanThreshold",
 			"evaluationPeriods": 2000.0, "period": 45.0, "statistic": "Sum", "extendedStatistic": "p99", "metricName": "m", "namespace": "n", "threshold": 1.0}}},

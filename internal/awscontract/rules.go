@@ -289,6 +289,13 @@ var Rules = []Rule{
 			}
 			return nil
 		}},
+	// A mapping from the method request names a parameter the method declares, and one to the
+	// method response a header its method response declares; PutIntegration and
+	// PutIntegrationResponse refuse anything else ("Invalid mapping expression parameter
+	// specified: method.request.header.Authorization", Testlio/lambda-tools#56; "No method
+	// response exists for method", amazon-archives/aws-apigateway-importer#121).
+	{ID: "apigateway-parameter-mapping-declared", Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html; Testlio/lambda-tools#56; amazon-archives/aws-apigateway-importer#121",
+		Types: []string{tIntegration, awstypes.APIGatewayIntegrationResponse}, Check: declaredMappings},
 	{ID: "apigateway-method-settings-values", Source: "https://docs.aws.amazon.com/apigateway/latest/api/API_MethodSetting.html; https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html",
 		Types: []string{tMethodSettings}, Check: func(_ *Env, r Resource) []Finding {
 			var out []Finding
@@ -838,6 +845,43 @@ func openAPIDocument(env *Env, r Resource) []Finding {
 	for _, x := range imported {
 		for _, f := range CheckOne(env.Models, x, imported) {
 			out = append(out, finding("body["+x.Name+"]."+f.Path, "%s [%s]", f.Message, f.Rule))
+		}
+	}
+	return out
+}
+
+// declaredMappings checks an integration's (or integration response's) parameter mappings
+// against the method (or method response) of the same resource and method among the resources
+// checked together (a document's imported objects); without it there is nothing to check.
+func declaredMappings(env *Env, r Resource) []Finding {
+	same := func(x Resource, typ string) bool {
+		return x.Type == typ && x.Inputs["resourceId"] == r.Inputs["resourceId"] && x.Inputs["httpMethod"] == r.Inputs["httpMethod"] &&
+			(typ != awstypes.APIGatewayMethodResponse || x.Inputs["statusCode"] == r.Inputs["statusCode"])
+	}
+	var out []Finding
+	if r.Type == tIntegration {
+		i := slices.IndexFunc(env.All, func(x Resource) bool { return same(x, awstypes.APIGatewayMethod) })
+		if i < 0 {
+			return nil
+		}
+		declared, _ := env.All[i].Inputs["requestParameters"].(map[string]any)
+		params, _ := r.Inputs["requestParameters"].(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			if v, _ := params[k].(string); strings.HasPrefix(v, "method.request.") && declared[v] == nil {
+				out = append(out, finding("requestParameters."+k, "%s is not a request parameter of the method; declare it there", v))
+			}
+		}
+		return out
+	}
+	i := slices.IndexFunc(env.All, func(x Resource) bool { return same(x, awstypes.APIGatewayMethodResponse) })
+	if i < 0 {
+		return nil
+	}
+	declared, _ := env.All[i].Inputs["responseParameters"].(map[string]any)
+	params, _ := r.Inputs["responseParameters"].(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if declared[k] == nil {
+			out = append(out, finding("responseParameters."+k, "the %s method response does not declare %s; declare the header there", str(r.Inputs, "statusCode"), k))
 		}
 	}
 	return out
